@@ -1,0 +1,1 @@
+"""A Slack bot that manages WhatConverts profiles with the /profiles command."""

@@ -1,0 +1,1 @@
+"""The /profiles slash command and its buttons."""

@@ -1,0 +1,229 @@
+"""Turn the text after /profiles into a request, or a short message saying what is wrong."""
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from bot.commands.text import decode_command_text, inline_code
+
+MAX_PER_PAGE = 250
+DEFAULT_PER_PAGE = 25
+_TOKEN = re.compile(r"\S+")
+_DASHES = ("\u2014", "\u2013")  # phones turn "--" into an em or en dash
+_QUOTE_CHARS = "\"'"
+
+
+class ParseError(Exception):
+    """The command text is wrong; the message (mrkdwn, user text escaped) says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Help:
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class ListProfiles:
+    account: int
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+    since: str | None = None
+    until: str | None = None
+    order: str | None = None
+
+
+@dataclass(frozen=True)
+class GetProfile:
+    account: int
+    profile: int
+
+
+@dataclass(frozen=True)
+class CreateProfile:
+    account: int
+    name: str
+
+
+@dataclass(frozen=True)
+class RenameProfile:
+    account: int
+    profile: int
+    name: str
+
+
+@dataclass(frozen=True)
+class DeleteProfile:
+    account: int
+    profile: int
+
+
+Command = Help | ListProfiles | GetProfile | CreateProfile | RenameProfile | DeleteProfile
+
+USAGE = {
+    "list": "list ACCOUNT [--page N] [--per-page N] [--since DATE] [--until DATE] [--order asc|desc]",
+    "get": "get ACCOUNT PROFILE",
+    "create": "create ACCOUNT NAME",
+    "rename": "rename ACCOUNT PROFILE NAME",
+    "delete": "delete ACCOUNT PROFILE",
+    "help": "help",
+}
+EXAMPLES = {
+    "list": "list 1001 --per-page 50",
+    "get": "get 1001 50012",
+    "create": "create 1001 Acme Dental – Uptown",
+    "rename": "rename 1001 50012 Acme Dental – Midtown",
+    "delete": "delete 1001 50012",
+    "help": "help",
+}
+LIST_OPTIONS = ("--page", "--per-page", "--since", "--until", "--order")
+
+
+def parse(raw_text: str) -> Command:
+    text = decode_command_text(raw_text or "")
+    tokens = list(_TOKEN.finditer(text))
+    if not tokens:
+        return Help()
+
+    verb = tokens[0].group().lower()
+    args = tokens[1:]
+    if verb in ("help", "?", "-h", "--help"):
+        return Help()
+    if verb == "list":
+        return _parse_list([t.group() for t in args])
+    if verb in ("get", "delete"):
+        account, profile = _ids(verb, args, 2)
+        return GetProfile(account, profile) if verb == "get" else DeleteProfile(account, profile)
+    if verb == "create":
+        (account,) = _ids(verb, args[:1], 1)
+        return CreateProfile(account, _name(verb, text, args, 1))
+    if verb == "rename":
+        account, profile = _ids(verb, args[:2], 2)
+        return RenameProfile(account, profile, _name(verb, text, args, 2))
+
+    closest = difflib.get_close_matches(verb, USAGE, n=1)
+    hint = f" Did you mean {inline_code(closest[0])}?" if closest else ""
+    return Help(problem=f"I don't know the command {inline_code(verb)}.{hint}")
+
+
+def usage_hint(verb: str) -> str:
+    return f"Use `/profiles {USAGE[verb]}`, for example `/profiles {EXAMPLES[verb]}`."
+
+
+def _fail(verb: str, problem: str):
+    raise ParseError(f"{problem} {usage_hint(verb)}")
+
+
+def _ids(verb: str, args: list[re.Match], count: int) -> list[int]:
+    labels = ["ACCOUNT", "PROFILE"][:count]
+    if len(args) < count:
+        _fail(verb, f"`{verb}` needs {' and '.join(labels)}.")
+    if len(args) > count and verb in ("get", "delete"):
+        _fail(verb, f"`{verb}` takes only {' and '.join(labels)}.")
+    return [_number(verb, label, arg.group()) for label, arg in zip(labels, args)]
+
+
+def _number(verb: str, label: str, token: str) -> int:
+    if not token.isascii() or not token.isdigit() or len(token) > 18 or int(token) == 0:
+        _fail(verb, f"{label} must be a WhatConverts id (a number), not {inline_code(token)}.")
+    return int(token)
+
+
+def _name(verb: str, text: str, args: list[re.Match], after: int) -> str:
+    """The rest of the line after the ids; a name wrapped in matching quotes loses the quotes."""
+    if len(args) <= after:
+        _fail(verb, f"`{verb}` needs a NAME after the ids.")
+    name = text[args[after - 1].end():].strip()
+    if len(name) >= 2 and name[0] in _QUOTE_CHARS and name[-1] == name[0]:
+        name = name[1:-1]
+    if not name.strip():
+        _fail(verb, "The NAME is empty.")
+    return name
+
+
+def _parse_list(tokens: list[str]) -> ListProfiles:
+    positional: list[str] = []
+    options: dict[str, str] = {}
+    queue = list(tokens)
+    while queue:
+        token = queue.pop(0)
+        if token.startswith(_DASHES):
+            token = "--" + token.lstrip("".join(_DASHES))
+        if not token.startswith("--"):
+            positional.append(token)
+            continue
+
+        key, has_value, value = token.partition("=")
+        key = key.lower()
+        if key not in LIST_OPTIONS:
+            _unknown_option(key)
+        if key in options:
+            _fail("list", f"{inline_code(key)} is given twice.")
+        if not has_value:
+            if not queue:
+                _fail("list", f"{inline_code(key)} needs a value.")
+            value = queue.pop(0)
+        options[key] = value
+
+    if not positional:
+        _fail("list", "`list` needs an ACCOUNT.")
+    if len(positional) > 1:
+        _fail("list", f"I don't understand {inline_code(positional[1])}.")
+    account = _number("list", "ACCOUNT", positional[0])
+
+    page = _bounded("--page", options.get("--page", "1"), 1, 1_000_000)
+    per_page = _bounded("--per-page", options.get("--per-page", str(DEFAULT_PER_PAGE)), 1,
+                        MAX_PER_PAGE)
+    since = _date("--since", options.get("--since"))
+    until = _date("--until", options.get("--until"))
+    if since and until and since[0] > _end_of(until):
+        _fail("list", "`--since` must not be after `--until`.")
+
+    order = options.get("--order")
+    if order is not None:
+        order = order.lower()
+        if order not in ("asc", "desc"):
+            _fail("list", f"`--order` is `asc` or `desc`, not {inline_code(order)}.")
+
+    return ListProfiles(
+        account, page, per_page,
+        since[1] if since else None, until[1] if until else None, order,
+    )
+
+
+def _unknown_option(key: str):
+    closest = difflib.get_close_matches(key, LIST_OPTIONS, n=1, cutoff=0.5)
+    hint = f" Did you mean {inline_code(closest[0])}?" if closest else ""
+    _fail("list", f"Unknown option {inline_code(key)}.{hint}")
+
+
+def _bounded(option: str, value: str, low: int, high: int) -> int:
+    if not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
+        _fail("list", f"`{option}` takes a number from {low} to {high}, not {inline_code(value)}.")
+    return int(value)
+
+
+def _end_of(parsed: tuple[datetime, str]) -> datetime:
+    """A date-only `--until` covers that whole day."""
+    moment, text = parsed
+    return moment + timedelta(days=1, microseconds=-1) if len(text) == 10 else moment
+
+
+def _date(option: str, value: str | None) -> tuple[datetime, str] | None:
+    """A date or an ISO 8601 UTC date-time: its instant (for comparing) and its text for the API."""
+    if value is None:
+        return None
+    problem = f"`{option}` takes a date like `2024-06-30` or `2024-06-30T14:00:00Z`, not "
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC), day.isoformat()
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        _fail("list", problem + inline_code(value) + ".")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if moment.utcoffset().total_seconds() != 0:
+        _fail("list", f"`{option}` must be in UTC (end it with `Z`).")
+    moment = moment.astimezone(UTC)
+    return moment, moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,30 @@
+"""Text crossing the Slack boundary: what Slack sends us, and what we may show in mrkdwn."""
+
+import html
+
+# Phones turn straight quotes into curly ones; users mean the straight ones.
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+PLACEHOLDER = "(no name)"
+
+
+def decode_command_text(text: str) -> str:
+    """Undo the only escaping Slack applies to command text, and straighten curly quotes."""
+    decoded = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return decoded.translate(_QUOTES)
+
+
+def escape(text: str) -> str:
+    """Make text from a user or the API inert in mrkdwn: no mention, link or entity survives."""
+    return html.escape(text, quote=False)
+
+
+def inline_code(text: str) -> str:
+    """Text shown in `code`; a backtick would close the span, so it becomes a look-alike."""
+    return "`" + escape(text.replace("`", "\u02cb")) + "`"
+
+
+def display_name(name: str | None) -> str:
+    """The name to show; an empty or missing one gets a placeholder instead of a blank."""
+    if name is None or not name.strip():
+        return PLACEHOLDER
+    return name
