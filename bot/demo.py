@@ -19,7 +19,7 @@ from bot.app import create_wsgi_app
 from bot.localslack import LocalSlack, serve_wsgi
 from bot.standin import StandIn
 
-TOUR = ["help", "list 1001", "2", "get 1002 60002", "create 1002 Smith & Sons – Uptown",
+TOUR = ["help", "list 1001", "1", "get 1002 60002", "create 1002 Smith & Sons – Uptown",
         "delete 1002 60002", "1", "list 1002"]
 QUIET_AFTER = 0.4  # seconds without a new answer before a click's answers are taken as complete
 you = "U0DEMO"

@@ -1,0 +1,43 @@
+"""The Slack app is created from manifest.yml: it must be valid for Slack and match the bot."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = ROOT.parent / "shared" / "slack" / "manifest.schema.1.0.0.json"
+
+
+def load_manifest() -> dict:
+    return yaml.safe_load((ROOT / "manifest.yml").read_text())
+
+
+def test_manifest_validates_against_slacks_published_schema():
+    schema = json.loads(SCHEMA.read_text())
+
+    jsonschema.validate(load_manifest(), schema)
+
+
+def test_manifest_sends_commands_and_clicks_to_the_one_events_path():
+    manifest = load_manifest()
+
+    [command] = manifest["features"]["slash_commands"]
+    assert command["command"] == "/profiles"
+    assert command["url"].endswith("/slack/events")
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["settings"]["interactivity"]["request_url"] == command["url"]
+
+
+def test_manifest_asks_for_the_fewest_scopes():
+    scopes = load_manifest()["oauth_config"]["scopes"]
+
+    assert scopes == {"bot": ["commands"]}
+
+
+def test_usage_hint_names_every_verb():
+    hint = load_manifest()["features"]["slash_commands"][0]["usage_hint"]
+
+    for verb in ("list", "get", "create", "rename", "delete", "help"):
+        assert verb in hint
