@@ -198,7 +198,8 @@ def _unknown_option(key: str):
 
 
 def _bounded(option: str, value: str, low: int, high: int) -> int:
-    if not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
+    too_long = len(value) > len(str(high))  # int() refuses past 4,300 digits
+    if too_long or not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
         _fail("list", f"`{option}` takes a number from {low} to {high}, not {inline_code(value)}.")
     return int(value)
 
@@ -226,4 +227,5 @@ def _date(option: str, value: str | None) -> tuple[datetime, str] | None:
     if moment.utcoffset().total_seconds() != 0:
         _fail("list", f"`{option}` must be in UTC (end it with `Z`).")
     moment = moment.astimezone(UTC)
-    return moment, moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: %Y drops the zero padding of years before 1000
+    return moment, moment.replace(microsecond=0, tzinfo=None).isoformat() + "Z"

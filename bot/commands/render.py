@@ -87,7 +87,11 @@ def profile_details(account: int, profile: Profile, headline: str | None = None)
     blocks: list[Block] = []
     if headline:
         blocks.append(_section(headline))
-    blocks.extend(_section(part) for part in _escaped_parts(name, "*Name:* "))
+    parts = _escaped_parts(name, "*Name:* ")
+    room = MAX_BLOCKS - len(blocks) - 1  # the fields come last
+    if len(parts) > room:  # past ~140,000 characters no message holds the name whole
+        parts = parts[:room - 1] + ["…"]
+    blocks.extend(_section(part) for part in parts)
     blocks.append(
         SectionBlock(
             fields=[
@@ -144,7 +148,8 @@ def _filters(request: ListProfiles) -> str:
         parts.append(f"until {request.until}")
     if request.order == "asc":
         parts.append("oldest first")
-    return " · ".join(parts).capitalize()
+    text = " · ".join(parts)
+    return text[:1].upper() + text[1:]  # not capitalize(): it lowercases the T and Z of times
 
 
 def _page_buttons(request: ListProfiles, total_pages: int) -> list[ButtonElement]:
@@ -199,13 +204,17 @@ def _cell(name: str) -> str:
 
 
 def _short(text: str, width: int) -> str:
-    """Cut to `width` display columns (wide characters count two), marking the cut with …."""
-    if _width(text) <= width:
+    """Cut to `width` display columns (wide characters count two), marking the cut with ….
+
+    Zero-width characters (combining marks, joiners) take no column, so they are capped apart.
+    """
+    most_chars = 4 * width
+    if _width(text) <= width and len(text) <= most_chars:
         return text
     used, kept = 0, []
     for char in text:
         used += max(wcwidth(char), 0)
-        if used > width - 1:
+        if used > width - 1 or len(kept) >= most_chars - 1:
             break
         kept.append(char)
     return "".join(kept) + "…"

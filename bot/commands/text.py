@@ -5,6 +5,7 @@ import html
 # Phones turn straight quotes into curly ones; users mean the straight ones.
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 PLACEHOLDER = "(no name)"
+CODE_LIMIT = 100  # characters of user text quoted back; more would not fit a message
 
 
 def decode_command_text(text: str) -> str:
@@ -20,6 +21,8 @@ def escape(text: str) -> str:
 
 def inline_code(text: str) -> str:
     """Text shown in `code`; a backtick would close the span, so it becomes a look-alike."""
+    if len(text) > CODE_LIMIT:
+        text = text[:CODE_LIMIT - 1] + "\u2026"
     return "`" + escape(text.replace("`", "\u02cb")) + "`"
 
 

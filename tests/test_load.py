@@ -1,0 +1,82 @@
+"""Under a burst: the upstream cap holds, acks never wait for the API, nobody is left unanswered."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.conftest import start_bot
+from tests.helpers import buttons, text_of
+
+
+@pytest.fixture
+def small_bot(standin):
+    server, bot = start_bot(standin, upstream_concurrency=3, workers=4, work_queue=40)
+    yield bot
+    bot.slack.close()
+    server.shutdown()
+
+
+def test_the_upstream_cap_holds_under_a_burst_and_every_command_is_answered(small_bot):
+    bot = small_bot
+    bot.standin.latency = 0.2
+
+    with ThreadPoolExecutor(max_workers=30) as senders:
+        sent = list(senders.map(lambda i: bot.command("list 1002", user=f"U{i:04d}"), range(30)))
+
+    assert all(ack.status_code == 200 for ack, _ in sent)
+    for _, key in sent:
+        assert "page 1 of 1" in text_of(bot.answer(key, timeout=30))
+    assert bot.standin.peak_in_flight <= 3
+    assert bot.standin.connections_opened <= 3
+    assert len(bot.standin.requests) == 30
+
+
+def test_commands_waiting_for_a_worker_are_told_it_is_coming(small_bot):
+    bot = small_bot
+    bot.standin.latency = 0.5
+
+    with ThreadPoolExecutor(max_workers=10) as senders:
+        sent = list(senders.map(lambda i: bot.command("list 1002", user=f"U{i:04d}"), range(10)))
+
+    notes = [ack.json() for ack, _ in sent if ack.content]
+    assert len(notes) >= 10 - 4  # four workers start at once; the rest wait
+    assert all("Working on it" in text_of(note) for note in notes)
+    for _, key in sent:
+        bot.answer(key, timeout=30)
+
+
+def test_a_full_queue_refuses_with_a_short_note_and_no_upstream_call(standin):
+    server, bot = start_bot(standin, workers=1, work_queue=0)
+    try:
+        standin.latency = 1.0
+        _, first = bot.command("list 1002")
+        ack, second = bot.command("list 1001")
+
+        assert "The bot is busy" in text_of(ack.json())
+        bot.answer(first, timeout=10)
+        assert [r.path for r in standin.requests] == ["/api/v1/accounts/1002/profiles"]
+        assert bot.slack.inbox.posted(second) == []
+    finally:
+        bot.slack.close()
+        server.shutdown()
+
+
+def test_a_create_whose_answer_is_lost_is_not_sent_again(bot):
+    bot.standin.drop_after_write_next()
+
+    message = bot.ask("create 1002 Smith & Sons – Lost Answer")
+
+    assert "may or may not have been made" in text_of(message)
+    assert [r.method for r in bot.standin.requests] == ["POST"]
+    names = [p["profile_name"] for p in bot.standin.profiles(1002)]
+    assert names.count("Smith & Sons – Lost Answer") == 1
+
+
+def test_a_delete_whose_answer_is_lost_is_retried_and_reported_deleted(bot):
+    prompt = bot.ask("delete 1002 60002")
+    bot.standin.drop_after_write_next()
+
+    _, key = bot.click(buttons(prompt)["Delete"])
+
+    assert "deleted from account 1002 by <@U0PAT>" in text_of(bot.answer(key, count=2))
+    assert [r.method for r in bot.standin.requests if r.method == "DELETE"] == ["DELETE"] * 2
