@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import requests
 from pydantic import ValidationError
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
+from urllib3.exceptions import ConnectTimeoutError, InvalidHeader, MaxRetryError
 from urllib3.util.retry import Retry
 
 from bot.whatconverts.errors import (
@@ -34,6 +34,9 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # Only reads and deletes are repeated after a request may have reached the server: a repeated
 # create makes a second profile. Connection failures (nothing sent) are retried for every verb.
 RETRY_METHODS = frozenset({"GET", "DELETE"})
+# A write answered with one of these was refused before any work: it did not apply. Any other
+# server error (500, a gateway's 502 or 504) or a 2xx we cannot read may come after the work.
+NOT_APPLIED_STATUSES = frozenset({429, 503})
 _INVALID_ID = re.compile(r"invalid (account|profile) id", re.IGNORECASE)
 _QUOTA_WORDS = re.compile(r"daily|per day|for the day|quota", re.IGNORECASE)
 _CREDENTIAL_WORDS = re.compile(r"api (token|key|secret)|unauthori[sz]ed|master account", re.I)
@@ -49,7 +52,11 @@ class CappedRetry(Retry):
     MAX_RETRY_AFTER = 10.0
 
     def get_retry_after(self, response):
-        seconds = super().get_retry_after(response)
+        try:
+            seconds = super().get_retry_after(response)
+        except InvalidHeader:
+            # A header we cannot read must not turn a retryable answer into a failure: back off.
+            return None
         return None if seconds is None else min(seconds, self.MAX_RETRY_AFTER)
 
 
@@ -142,12 +149,12 @@ class WhatConverts:
     def create_profile(self, account_id: int, name: str) -> Profile:
         path = f"/accounts/{account_id}/profiles"
         body, _ = self._call("POST", path, data={"profile_name": name})
-        return self._parse(Profile, body)
+        return self._parse(Profile, body, wrote=True)
 
     def rename_profile(self, account_id: int, profile_id: int, name: str) -> Profile:
         path = f"/accounts/{account_id}/profiles/{profile_id}"
         body, _ = self._call("POST", path, data={"profile_name": name})
-        return self._parse(Profile, body)
+        return self._parse(Profile, body, wrote=True)
 
     def delete_profile(self, account_id: int, profile_id: int) -> Deleted:
         path = f"/accounts/{account_id}/profiles/{profile_id}"
@@ -190,15 +197,20 @@ class WhatConverts:
             return _check(response, what), retries
         except WhatConvertsError as error:
             error.retried = retries > 0
+            if isinstance(error, Unavailable) and method not in RETRY_METHODS:
+                error.may_have_applied = response.status_code not in NOT_APPLIED_STATUSES
             raise
 
     @staticmethod
-    def _parse(model, body: dict):
+    def _parse(model, body: dict, wrote: bool = False):
         try:
             return model.model_validate(body)
         except ValidationError as error:
             logger.warning("whatconverts answer did not fit %s: %s", model.__name__, error)
-            raise Unavailable("WhatConverts answered in an unexpected shape") from None
+            # A write answered 2xx was done, whatever shape the answer came in.
+            raise Unavailable(
+                "WhatConverts answered in an unexpected shape", may_have_applied=wrote
+            ) from None
 
 
 def _check(response: requests.Response, what: str) -> dict:
