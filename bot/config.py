@@ -1,7 +1,11 @@
 """Settings, read once from the environment or a `.env` file."""
 
-from pydantic import Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+UserIds = Annotated[frozenset[str], NoDecode]
 
 
 class SettingsError(Exception):
@@ -29,10 +33,29 @@ class Settings(BaseSettings):
     work_queue: int = Field(default=200, ge=0, le=10_000)
     # Concurrent requests to WhatConverts from one process; the API allows 20.
     upstream_concurrency: int = Field(default=10, ge=1, le=20)
-    upstream_timeout_seconds: float = Field(default=10.0, gt=0, le=30)
+    # Read timeout of one request; with retries (see CappedRetry) an answer comes within 60 s.
+    upstream_timeout_seconds: float = Field(default=10.0, gt=0, le=10)
 
     # A delete prompt can be confirmed for this long.
     confirm_ttl_seconds: int = Field(default=600, ge=10, le=1800)
+
+    # Where prompts, the audit trail and channel bindings live; a SQLite file by default.
+    database_url: SecretStr | None = None
+    # Slack user ids, comma-separated. Empty WRITE_USERS: every full member may write.
+    write_users: UserIds = frozenset()
+    admin_users: UserIds = frozenset()
+    # JSON: channel id -> the account ids commands there may use, e.g. {"C0123": [1001, 1002]}.
+    channel_accounts: dict[str, frozenset[int]] = Field(default_factory=dict)
+    # Announce creates, renames and deletes in the channel where they happened.
+    announce_changes: bool = True
+    log_format: str = Field(default="text", pattern="^(text|json)$")
+
+    @field_validator("write_users", "admin_users", mode="before")
+    @classmethod
+    def _split_user_ids(cls, value):
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
 
 
 def load_settings(**overrides) -> Settings:

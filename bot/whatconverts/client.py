@@ -43,13 +43,30 @@ _CREDENTIAL_WORDS = re.compile(r"api (token|key|secret)|unauthori[sz]ed|master a
 
 
 class CappedRetry(Retry):
-    """urllib3's Retry with a ceiling on how long a `Retry-After` can make us wait.
+    """urllib3's Retry with two ceilings, so that a user always hears back within a minute.
 
     WhatConverts does not document its throttling answer; a long `Retry-After` would otherwise
-    hold a user's command for as long as the server asks.
+    hold a user's command for as long as the server asks. And no retry starts more than
+    `BUDGET_SECONDS` after the first failure. Worst case: a first attempt (13 s of timeouts),
+    the budget (20 s), one capped wait (8 s) and a last attempt (13 s): 54 s.
     """
 
-    MAX_RETRY_AFTER = 10.0
+    MAX_RETRY_AFTER = 8.0
+    BUDGET_SECONDS = 20.0
+
+    def __init__(self, *args, first_failure_at: float | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.first_failure_at = first_failure_at
+
+    def new(self, **kwargs):
+        # urllib3 calls new() on every failure: the first one starts the clock.
+        kwargs.setdefault("first_failure_at", self.first_failure_at or time.monotonic())
+        return super().new(**kwargs)
+
+    def is_exhausted(self) -> bool:
+        started = self.first_failure_at
+        late = started is not None and time.monotonic() - started > self.BUDGET_SECONDS
+        return late or super().is_exhausted()
 
     def get_retry_after(self, response):
         try:

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time as clock
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -639,3 +640,15 @@ def test_the_client_imports_nothing_from_slack():
     loaded = ast.literal_eval(result.stdout)
     assert not [name for name in loaded if "slack" in name]
     assert all(name.startswith("bot.whatconverts") for name in loaded)
+
+
+def test_no_retry_starts_once_the_time_budget_after_the_first_failure_is_spent():
+    fresh = default_retry()
+    after_one_failure = fresh.new()
+    long_ago = fresh.new(first_failure_at=clock.monotonic() - CappedRetry.BUDGET_SECONDS - 1)
+
+    assert not fresh.is_exhausted()
+    assert not after_one_failure.is_exhausted()
+    assert after_one_failure.first_failure_at is not None
+    assert long_ago.is_exhausted()
+    assert long_ago.new().first_failure_at == long_ago.first_failure_at
