@@ -260,7 +260,7 @@ class StandIn:
 
         self._server = _Server((self.host, self.port), self)
         # A short poll keeps stop() quick: shutdown() waits for the loop's next poll.
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.005,),
                                         name="whatconverts-standin", daemon=True)
         self._thread.start()
         logger.debug("Stand-in listening on %s", self.url)
@@ -565,6 +565,9 @@ class StandIn:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's backlog of 5 drops bursts of new connections, and each dropped SYN
+    # costs the client a 1 s retransmit: the API itself allows 20 concurrent requests.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], standin: StandIn):
         self.standin = standin
