@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 UserIds = Annotated[frozenset[str], NoDecode]
@@ -16,7 +16,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     slack_bot_token: SecretStr
-    slack_signing_secret: SecretStr
+    # Socket Mode when set (an app-level token, xapp-...); HTTP otherwise.
+    slack_app_token: SecretStr | None = None
+    # Required for HTTP; Socket Mode does without it.
+    slack_signing_secret: SecretStr | None = Field(default=None, validate_default=True)
     slack_api_url: str | None = Field(
         default=None, description="Slack's Web API base URL; set only by tests and the demo."
     )
@@ -50,6 +53,20 @@ class Settings(BaseSettings):
     announce_changes: bool = True
     log_format: str = Field(default="text", pattern="^(text|json)$")
 
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_level_token(cls, value):
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token, starting with xapp-")
+        return value
+
+    @field_validator("slack_signing_secret")
+    @classmethod
+    def _signing_secret_unless_socket_mode(cls, value, info: ValidationInfo):
+        if value is None and info.data.get("slack_app_token") is None:
+            raise ValueError("is required (or SLACK_APP_TOKEN, for Socket Mode)")
+        return value
+
     @field_validator("write_users", "admin_users", mode="before")
     @classmethod
     def _split_user_ids(cls, value):
@@ -66,6 +83,7 @@ def load_settings(**overrides) -> Settings:
         problems = []
         for detail in error.errors(include_input=False, include_url=False):
             name = "_".join(str(part) for part in detail["loc"]).upper()
-            reason = "is required" if detail["type"] == "missing" else detail["msg"].lower()
+            reason = detail["msg"].removeprefix("Value error, ")
+            reason = "is required" if detail["type"] == "missing" else reason[0].lower() + reason[1:]
             problems.append(f"{name} {reason}")
         raise SettingsError("Settings problem: " + "; ".join(problems)) from None

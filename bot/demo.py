@@ -10,14 +10,18 @@ command is a signed POST to /slack/events, and answers are read from the respons
 import argparse
 import html
 import logging
+import re
 import secrets
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from bot import logs
-from bot.app import create_wsgi_app
+from bot.app import create_wsgi_app, stop_all
 from bot.localslack import LocalSlack, serve_wsgi
 from bot.standin import StandIn
+from bot.storage.migrate import upgrade
 
 TOUR = ["help", "list 1001", "1", "get 1002 60002", "create 1002 Smith & Sons – Uptown",
         "delete 1002 60002", "1", "list 1002"]
@@ -30,6 +34,7 @@ class Demo:
         self.slack = slack
         self.user = you
         self.buttons: list[dict] = []
+        self.announced = 0
 
     def run(self, line: str) -> None:
         line = line.strip()
@@ -81,7 +86,14 @@ class Demo:
         return reply.strip().lower() in ("y", "yes")
 
     def collect(self, key: str) -> None:
-        """Show what arrives at the response_url until it goes quiet."""
+        """Show what arrives at the response_url until it goes quiet, then channel posts."""
+        self._collect(key)
+        posts = self.slack.inbox.calls("chat.postMessage")
+        for post in posts[self.announced:]:
+            print(f"[posted in the channel] {_unescape(post.get('text', ''))}")
+        self.announced = len(posts)
+
+    def _collect(self, key: str) -> None:
         try:
             posts = self.slack.inbox.wait(key, timeout=60)
         except TimeoutError:
@@ -98,8 +110,11 @@ class Demo:
                 return
 
     def show(self, message: dict) -> None:
-        self.buttons = []
-        print(render_text(message, self.buttons))
+        buttons: list[dict] = []
+        print(render_text(message, buttons))
+        # A note posted beside a message (replace_original false) leaves that message's buttons.
+        if buttons or message.get("replace_original") is not False:
+            self.buttons = buttons
 
 
 def render_text(message: dict, buttons: list[dict] | None = None) -> str:
@@ -124,7 +139,8 @@ def render_text(message: dict, buttons: list[dict] | None = None) -> str:
 
 
 def _unescape(text: str) -> str:
-    return html.unescape(text)
+    """mrkdwn as a person reads it: entities decoded, mentions shown as @id."""
+    return html.unescape(re.sub(r"<@([A-Z0-9]+)>", r"@\1", text))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,14 +151,19 @@ def main(argv: list[str] | None = None) -> int:
 
     logs.configure("INFO" if args.verbose else "WARNING")
     secret, api_token, api_secret = (secrets.token_hex(16) for _ in range(3))
-    with StandIn(token=api_token, secret=api_secret) as standin:
+    with StandIn(token=api_token, secret=api_secret) as standin, \
+            tempfile.TemporaryDirectory() as folder:
+        database = f"sqlite:///{Path(folder) / 'demo.db'}"
+        upgrade(database)
+        slack = LocalSlack("", secret)
         wsgi = create_wsgi_app(
             slack_bot_token="xoxb-demo", slack_signing_secret=secret,
             whatconverts_api_token=api_token, whatconverts_api_secret=api_secret,
-            whatconverts_api_url=standin.url, log_level="INFO" if args.verbose else "WARNING",
+            whatconverts_api_url=standin.url, slack_api_url=slack.inbox.api_url,
+            database_url=database, log_level="INFO" if args.verbose else "WARNING",
         )
         server, base = serve_wsgi(wsgi)
-        slack = LocalSlack(f"{base}/slack/events", secret)
+        slack.events_url = f"{base}/slack/events"
         demo = Demo(slack)
         print(f"The bot is serving {base}/slack/events; the WhatConverts stand-in is {standin.url}")
         print("Accounts: 1001 (60 profiles), 1002 (3), 1003 (none). Type a command such as "
@@ -158,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             slack.close()
             server.shutdown()
+            stop_all()
     return 0
 
 

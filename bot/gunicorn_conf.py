@@ -15,3 +15,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 graceful_timeout = 25
 timeout = 30
 accesslog = None
+
+
+def worker_exit(server, worker):
+    """Let work the bot already admitted (a confirmed delete, say) finish before exiting."""
+    from bot.app import stop_all
+
+    stop_all()

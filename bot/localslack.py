@@ -14,10 +14,10 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
-from socketserver import ThreadingMixIn
 
 import requests
+
+from bot.serving import serve_wsgi  # noqa: F401  (the demo and tests serve the bot with it)
 
 
 def sign(secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
@@ -42,11 +42,19 @@ class Posted:
 
 
 class ResponseInbox:
-    """A loopback HTTP server standing in for Slack's response_url endpoints."""
+    """A loopback HTTP server standing in for Slack: `response_url` endpoints and the Web API.
+
+    Web API methods answer from `users` (for users.info; a user not listed there is a full
+    member) and record every call in `web_calls`; files uploaded through the external upload
+    flow land in `uploads`.
+    """
 
     def __init__(self, host: str = "127.0.0.1"):
         self._posted: list[Posted] = []
         self._cond = threading.Condition()
+        self.users: dict[str, dict] = {}
+        self.web_calls: list[tuple[str, dict]] = []
+        self.uploads: dict[str, bytes] = {}
         inbox = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -54,22 +62,78 @@ class ResponseInbox:
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                payload = json.loads(self.rfile.read(length) or b"{}")
-                inbox._add(Posted(self.path.rsplit("/", 1)[-1], payload))
+                raw = self.rfile.read(length)
+                kind, _, rest = self.path.lstrip("/").partition("/")
+                if kind == "respond":
+                    inbox._add(Posted(rest, json.loads(raw or b"{}")))
+                    self._answer(b"ok", "text/plain")
+                elif kind == "api":
+                    params = _params(raw, self.headers.get("Content-Type", ""))
+                    answer = inbox._web_api(rest.split("?")[0], params,
+                                            self.headers.get("Authorization", ""))
+                    self._answer(json.dumps(answer).encode(), "application/json")
+                elif kind == "upload":
+                    inbox.uploads[rest] = raw
+                    inbox._note("upload", {"file_id": rest})
+                    self._answer(b"OK - " + str(len(raw)).encode(), "text/plain")
+                else:
+                    self.send_error(404)
+
+            def _answer(self, body: bytes, content_type: str):
                 self.send_response(200)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(body)
 
             def log_message(self, *args):
                 pass
 
         self._server = ThreadingHTTPServer((host, 0), Handler)
         self._server.daemon_threads = True
-        self.base_url = f"http://{host}:{self._server.server_address[1]}/respond"
+        root = f"http://{host}:{self._server.server_address[1]}"
+        self.base_url = f"{root}/respond"
+        self.api_url = f"{root}/api/"
+        self._upload_url = f"{root}/upload"
         self._ids = itertools.count(1)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def _web_api(self, method: str, params: dict, authorization: str) -> dict:
+        self._note(method, params)
+        if not authorization.startswith("Bearer xoxb-"):
+            return {"ok": False, "error": "not_authed"}
+        if method == "users.info":
+            user = self.users.get(params.get("user"), {"is_restricted": False})
+            return {"ok": True, "user": {"id": params.get("user"), **user}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ids):08d}"
+            return {"ok": True, "upload_url": f"{self._upload_url}/{file_id}",
+                    "file_id": file_id}
+        if method in ("chat.postMessage", "chat.postEphemeral"):
+            return {"ok": True, "channel": params.get("channel"), "ts": f"{time.time():.6f}"}
+        if method in ("files.completeUploadExternal", "views.open", "views.update",
+                      "auth.test"):
+            return {"ok": True}
+        return {"ok": False, "error": "unknown_method"}
+
+    def _note(self, method: str, params: dict) -> None:
+        with self._cond:
+            self.web_calls.append((method, params))
+            self._cond.notify_all()
+
+    def calls(self, method: str) -> list[dict]:
+        with self._cond:
+            return [params for name, params in self.web_calls if name == method]
+
+    def wait_for_call(self, method: str, count: int = 1, timeout: float = 10.0) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self.calls(method)) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"expected {count} {method} calls")
+                self._cond.wait(left)
+            return self.calls(method)
 
     def new_url(self) -> tuple[str, str]:
         key = f"r{next(self._ids)}"
@@ -157,23 +221,13 @@ class LocalSlack:
         )
 
 
+def _params(raw: bytes, content_type: str) -> dict:
+    """A Web API call's arguments, sent as a form or as JSON."""
+    if "json" in content_type:
+        return json.loads(raw or b"{}")
+    return {k: v[0] for k, v in urllib.parse.parse_qs(raw.decode()).items()}
+
+
 def _as_slack_sends(text: str) -> str:
     """Slack escapes these three characters in command text before posting it."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-def serve_wsgi(app, host: str = "127.0.0.1", port: int = 0) -> tuple[WSGIServer, str]:
-    """Serve a WSGI app on loopback in a daemon thread; answers the server and its base URL."""
-    server = make_server(host, port, app, server_class=_ThreadingWSGIServer,
-                         handler_class=_QuietHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://{host}:{server.server_port}"

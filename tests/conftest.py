@@ -5,17 +5,16 @@ limits when the test ends.
 """
 
 import os
-import re
 import secrets
-from dataclasses import dataclass
+import shutil
 
 import pytest
 from hypothesis import HealthCheck, settings
-from slack_sdk.models.blocks import Block
 
 from bot.app import create_wsgi_app
 from bot.localslack import LocalSlack, serve_wsgi
 from bot.standin import StandIn
+from bot.storage.migrate import upgrade
 from tests.helpers import Bot, assert_valid_message
 
 settings.register_profile(
@@ -26,28 +25,46 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):
+    """One SQLite file migrated once; each bot gets a copy (migrating per test is slow)."""
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def database(migrated_template, tmp_path):
+    path = tmp_path / "bot.db"
+    shutil.copy(migrated_template, path)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture
 def standin():
     with StandIn(token="test-token", secret="test-secret") as server:
         yield server
 
 
-def start_bot(standin: StandIn, **overrides):
+def start_bot(standin: StandIn, database: str, **overrides):
+    """The bot on loopback with its own Slack side; Web API calls go to that side too."""
     secret = secrets.token_hex(16)
+    slack = LocalSlack("", secret)
     settings_values = dict(
         slack_bot_token="xoxb-test-token", slack_signing_secret=secret,
         whatconverts_api_token="test-token", whatconverts_api_secret="test-secret",
-        whatconverts_api_url=standin.url,
+        whatconverts_api_url=standin.url, slack_api_url=slack.inbox.api_url,
+        database_url=database,
     )
     settings_values.update(overrides)
     server, base = serve_wsgi(create_wsgi_app(**settings_values))
-    slack = LocalSlack(f"{base}/slack/events", secret)
-    return server, Bot(slack, standin, secret, f"{base}/slack/events", [])
+    slack.events_url = f"{base}/slack/events"
+    return server, Bot(slack, standin, secret, slack.events_url, [])
 
 
 @pytest.fixture
-def bot(standin):
-    server, harness = start_bot(standin)
+def bot(standin, database):
+    server, harness = start_bot(standin, database)
     yield harness
 
     for message in harness.acks + [p.payload for p in harness.slack.inbox.posted()]:

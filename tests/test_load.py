@@ -9,8 +9,8 @@ from tests.helpers import buttons, text_of
 
 
 @pytest.fixture
-def small_bot(standin):
-    server, bot = start_bot(standin, upstream_concurrency=3, workers=4, work_queue=40)
+def small_bot(standin, database):
+    server, bot = start_bot(standin, database, upstream_concurrency=3, workers=4, work_queue=40)
     yield bot
     bot.slack.close()
     server.shutdown()
@@ -45,8 +45,8 @@ def test_commands_waiting_for_a_worker_are_told_it_is_coming(small_bot):
         bot.answer(key, timeout=30)
 
 
-def test_a_full_queue_refuses_with_a_short_note_and_no_upstream_call(standin):
-    server, bot = start_bot(standin, workers=1, work_queue=0)
+def test_a_full_queue_refuses_with_a_short_note_and_no_upstream_call(standin, database):
+    server, bot = start_bot(standin, database, workers=1, work_queue=0)
     try:
         standin.latency = 1.0
         _, first = bot.command("list 1002")

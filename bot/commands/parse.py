@@ -58,7 +58,15 @@ class DeleteProfile:
     profile: int
 
 
-Command = Help | ListProfiles | GetProfile | CreateProfile | RenameProfile | DeleteProfile
+@dataclass(frozen=True)
+class AuditLog:
+    account: int | None = None
+    page: int = 1
+    per_page: int = 20
+
+
+Command = (Help | ListProfiles | GetProfile | CreateProfile | RenameProfile | DeleteProfile
+           | AuditLog)
 
 USAGE = {
     "list": "list ACCOUNT [--page N] [--per-page N] [--since DATE] [--until DATE] [--order asc|desc]",
@@ -66,6 +74,7 @@ USAGE = {
     "create": "create ACCOUNT NAME",
     "rename": "rename ACCOUNT PROFILE NAME",
     "delete": "delete ACCOUNT PROFILE",
+    "audit": "audit [ACCOUNT] [--page N]",
     "help": "help",
 }
 EXAMPLES = {
@@ -74,12 +83,14 @@ EXAMPLES = {
     "create": "create 1001 Acme Dental – Uptown",
     "rename": "rename 1001 50012 Acme Dental – Midtown",
     "delete": "delete 1001 50012",
+    "audit": "audit 1001",
     "help": "help",
 }
 LIST_OPTIONS = ("--page", "--per-page", "--since", "--until", "--order")
 
 
-def parse(raw_text: str) -> Command:
+def parse(raw_text: str, default_account: int | None = None) -> Command:
+    """The request in `raw_text`; `default_account` fills in a left-out ACCOUNT (a bound channel)."""
     text = decode_command_text(raw_text or "")
     tokens = list(_TOKEN.finditer(text))
     if not tokens:
@@ -90,20 +101,52 @@ def parse(raw_text: str) -> Command:
     if verb in ("help", "?", "-h", "--help"):
         return Help()
     if verb == "list":
-        return _parse_list([t.group() for t in args])
+        return _parse_list([t.group() for t in args], default_account)
+    if verb == "audit":
+        return _parse_audit([t.group() for t in args])
     if verb in ("get", "delete"):
+        args = _with_account(args, 2, default_account, tokens[0].end())
         account, profile = _ids(verb, args, 2)
         return GetProfile(account, profile) if verb == "get" else DeleteProfile(account, profile)
     if verb == "create":
+        args = _with_account(args, 1, default_account, tokens[0].end())
         (account,) = _ids(verb, args[:1], 1)
         return CreateProfile(account, _name(verb, text, args, 1))
     if verb == "rename":
+        args = _with_account(args, 2, default_account, tokens[0].end())
         account, profile = _ids(verb, args[:2], 2)
         return RenameProfile(account, profile, _name(verb, text, args, 2))
 
     closest = difflib.get_close_matches(verb, USAGE, n=1)
     hint = f" Did you mean {inline_code(closest[0])}?" if closest else ""
     return Help(problem=f"I don't know the command {inline_code(verb)}.{hint}")
+
+
+class _Given:
+    """A token the user did not type: the channel's bound account, standing right after the verb."""
+
+    def __init__(self, value: int, at: int):
+        self.value, self.at = str(value), at
+
+    def group(self) -> str:
+        return self.value
+
+    def end(self) -> int:
+        return self.at
+
+
+def _with_account(args: list, needed: int, default_account: int | None, at: int) -> list:
+    """Put the bound account first when the leading ids are one short of `needed`."""
+    if default_account is None:
+        return args
+    leading = 0
+    for arg in args[:needed]:
+        if not arg.group().isdigit():
+            break
+        leading += 1
+    if leading == needed - 1:
+        return [_Given(default_account, at)] + args
+    return args
 
 
 def usage_hint(verb: str) -> str:
@@ -141,7 +184,17 @@ def _name(verb: str, text: str, args: list[re.Match], after: int) -> str:
     return name
 
 
-def _parse_list(tokens: list[str]) -> ListProfiles:
+def _parse_audit(tokens: list[str]) -> AuditLog:
+    positional, options = _options("audit", tokens, ("--page",))
+    if len(positional) > 1:
+        _fail("audit", f"I don't understand {inline_code(positional[1])}.")
+    account = _number("audit", "ACCOUNT", positional[0]) if positional else None
+    page = _bounded("--page", options.get("--page", "1"), 1, 1_000_000, verb="audit")
+    return AuditLog(account, page)
+
+
+def _options(verb: str, tokens: list[str], known: tuple[str, ...]):
+    """Split tokens into positional ones and `--option value` / `--option=value` pairs."""
     positional: list[str] = []
     options: dict[str, str] = {}
     queue = list(tokens)
@@ -155,16 +208,22 @@ def _parse_list(tokens: list[str]) -> ListProfiles:
 
         key, has_value, value = token.partition("=")
         key = key.lower()
-        if key not in LIST_OPTIONS:
-            _unknown_option(key)
+        if key not in known:
+            _unknown_option(verb, key, known)
         if key in options:
-            _fail("list", f"{inline_code(key)} is given twice.")
+            _fail(verb, f"{inline_code(key)} is given twice.")
         if not has_value:
             if not queue:
-                _fail("list", f"{inline_code(key)} needs a value.")
+                _fail(verb, f"{inline_code(key)} needs a value.")
             value = queue.pop(0)
         options[key] = value
+    return positional, options
 
+
+def _parse_list(tokens: list[str], default_account: int | None = None) -> ListProfiles:
+    positional, options = _options("list", tokens, LIST_OPTIONS)
+    if not positional and default_account is not None:
+        positional = [str(default_account)]
     if not positional:
         _fail("list", "`list` needs an ACCOUNT.")
     if len(positional) > 1:
@@ -191,16 +250,16 @@ def _parse_list(tokens: list[str]) -> ListProfiles:
     )
 
 
-def _unknown_option(key: str):
-    closest = difflib.get_close_matches(key, LIST_OPTIONS, n=1, cutoff=0.5)
+def _unknown_option(verb: str, key: str, known: tuple[str, ...]):
+    closest = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
     hint = f" Did you mean {inline_code(closest[0])}?" if closest else ""
-    _fail("list", f"Unknown option {inline_code(key)}.{hint}")
+    _fail(verb, f"Unknown option {inline_code(key)}.{hint}")
 
 
-def _bounded(option: str, value: str, low: int, high: int) -> int:
+def _bounded(option: str, value: str, low: int, high: int, verb: str = "list") -> int:
     too_long = len(value) > len(str(high))  # int() refuses past 4,300 digits
     if too_long or not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
-        _fail("list", f"`{option}` takes a number from {low} to {high}, not {inline_code(value)}.")
+        _fail(verb, f"`{option}` takes a number from {low} to {high}, not {inline_code(value)}.")
     return int(value)
 
 

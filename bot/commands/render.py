@@ -16,8 +16,9 @@ from tabulate import tabulate
 from wcwidth import wcwidth
 
 from bot.commands import state
-from bot.commands.parse import EXAMPLES, USAGE, ListProfiles
+from bot.commands.parse import EXAMPLES, USAGE, AuditLog, ListProfiles
 from bot.commands.text import display_name, escape
+from bot.storage.store import Entry, Prompt
 from bot.whatconverts import Profile, ProfilePage
 
 MAX_BLOCKS = 50
@@ -105,29 +106,85 @@ def profile_details(account: int, profile: Profile, headline: str | None = None)
     return message(fallback, blocks)
 
 
-def delete_prompt(prompt: state.DeletePrompt) -> Message:
-    who = f"{_short(display_name(prompt.name), 200)} ({prompt.profile})"
-    question = f"Delete {who} from account {prompt.account}?"
-    value = state.delete_value(prompt)
+def delete_prompt(prompt: Prompt, problem: str | None = None) -> Message:
+    """The question, with Delete (behind Slack's confirm dialog) and Cancel; `problem` goes above."""
+    who = prompt_name(prompt)
+    question = f"Delete {who} from account {prompt.account_id}?"
 
-    dialog_text = escape(f"{who} will be deleted from WhatConverts. This cannot be undone.")
+    dialog_text = f"{who} will be deleted from WhatConverts. This cannot be undone."
     if len(dialog_text) > CONFIRM_TEXT_LIMIT:
-        dialog_text = escape(f"Profile {prompt.profile} will be deleted. This cannot be undone.")
+        dialog_text = f"Profile {prompt.profile_id} will be deleted. This cannot be undone."
     confirm = ConfirmObject(
         title="Delete this profile?", text=dialog_text, confirm="Delete", deny="Keep it",
         style="danger",
     )
     buttons = [
-        ButtonElement(text="Delete", action_id="profiles.delete.confirm", value=value,
+        ButtonElement(text="Delete", action_id="profiles.delete.confirm", value=prompt.id,
                       style="danger", confirm=confirm),
-        ButtonElement(text="Cancel", action_id="profiles.delete.cancel", value=value),
+        ButtonElement(text="Cancel", action_id="profiles.delete.cancel", value=prompt.id),
     ]
-    return message(escape(question), [_section(escape(question)), ActionsBlock(elements=buttons)])
+    blocks: list[Block] = [_section(problem)] if problem else []
+    blocks += [_section(question), ActionsBlock(elements=buttons)]
+    return message(question, blocks)
 
 
-def deleted(prompt: state.DeletePrompt, by_user: str) -> Message:
-    who = escape(f"{_short(display_name(prompt.name), 200)} ({prompt.profile})")
-    return note(f":wastebasket: {who} deleted from account {prompt.account} by <@{by_user}>.")
+def deleted(prompt: Prompt, by_user: str) -> Message:
+    return note(f":wastebasket: {prompt_name(prompt)} deleted from account {prompt.account_id} "
+                f"by <@{by_user}>.")
+
+
+def announcement(verb: str, user: str, account: int, profile_id: int, name: str | None,
+                 old_name: str | None = None) -> Message:
+    """What the channel is told of a change, so the team sees it."""
+    who = escape(f"{_short(display_name(name), 200)} ({profile_id})")
+    if verb == "create":
+        text = f"<@{user}> created profile {who} in account {account}."
+    elif verb == "rename":
+        was = escape(_short(display_name(old_name), 200))
+        text = f"<@{user}> renamed profile {profile_id} in account {account}: {was} → {who}."
+    else:
+        text = f"<@{user}> deleted profile {who} from account {account}."
+    return note(text)
+
+
+def audit_log(request: AuditLog, entries: list[Entry], total: int) -> Message:
+    total_pages = max(-(-total // request.per_page), 1)
+    scope = f"account {request.account}" if request.account else "all accounts"
+    blocks: list[Block] = [_section(
+        f"*Audit trail, {scope}* · {total:,} entries · page {request.page} of {total_pages}")]
+
+    if entries:
+        rows = [[e.at.strftime("%Y-%m-%d %H:%M"), e.user_id, e.verb, e.account_id or "",
+                 e.profile_id or "", _names(e), e.outcome] for e in entries]
+        headers = ["When (UTC)", "Who", "Verb", "Account", "Profile", "Name", "Outcome"]
+        blocks.extend(_section(chunk) for chunk in _chunks(headers, rows))
+    else:
+        blocks.append(_section("Nothing on record yet." if request.page == 1
+                               else f"Page {request.page} is past the end."))
+
+    buttons = []
+    if request.page > 1:
+        buttons.append(ButtonElement(text="◀ Previous", action_id="profiles.audit.previous",
+                                     value=state.audit_value(request, min(request.page - 1,
+                                                                          total_pages))))
+    if request.page < total_pages:
+        buttons.append(ButtonElement(text="Next ▶", action_id="profiles.audit.next",
+                                     value=state.audit_value(request, request.page + 1)))
+    if buttons:
+        blocks.append(ActionsBlock(block_id="profiles.audit.nav", elements=buttons))
+    return message(f"Audit trail, {scope}, page {request.page} of {total_pages}", blocks)
+
+
+def _names(entry: Entry) -> str:
+    if entry.old_name is not None and entry.new_name is not None:
+        return _cell(entry.old_name, 20) + " → " + _cell(entry.new_name, 20)
+    name = entry.new_name if entry.new_name is not None else entry.old_name
+    return _cell(name, 40) if name is not None else ""
+
+
+def prompt_name(prompt: Prompt) -> str:
+    """NAME (ID) of the prompt's profile, escaped."""
+    return escape(f"{_short(display_name(prompt.profile_name), 200)} ({prompt.profile_id})")
 
 
 # Pieces
@@ -170,14 +227,16 @@ def _page_buttons(request: ListProfiles, total_pages: int) -> list[ButtonElement
 
 
 def _table_chunks(profiles: list[Profile]) -> list[str]:
-    """The table in code blocks, split between rows so each fits one section once escaped."""
     rows = [
         [str(p.profile_id), _cell(display_name(p.profile_name)), _when(p.date_created)]
         for p in profiles
     ]
-    lines = tabulate(
-        rows, headers=["ID", "Name", "Created (UTC)"], tablefmt="simple", disable_numparse=True
-    ).split("\n")
+    return _chunks(["ID", "Name", "Created (UTC)"], rows)
+
+
+def _chunks(headers: list[str], rows: list[list]) -> list[str]:
+    """A table in code blocks, split between rows so each fits one section once escaped."""
+    lines = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True).split("\n")
     header, rows_text = lines[:2], lines[2:]
 
     chunks: list[str] = []
@@ -197,10 +256,10 @@ def _fenced(lines: list[str]) -> str:
     return FENCE + "\n" + escape("\n".join(lines)) + "\n" + FENCE
 
 
-def _cell(name: str) -> str:
+def _cell(name: str, width: int = TABLE_NAME_WIDTH) -> str:
     """A name made safe for one table cell: one line, no fence-breaking backticks, bounded width."""
     flat = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in name)
-    return _short(flat.replace("`", "\u02cb"), TABLE_NAME_WIDTH)
+    return _short(flat.replace("`", "\u02cb"), width)
 
 
 def _short(text: str, width: int) -> str:

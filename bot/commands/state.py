@@ -1,31 +1,23 @@
-"""What a button carries. Every click must be servable by any process, so state lives in the value."""
+"""What a button carries. Every click must be servable by any process, so state lives in the value
+(paging) or in the database under an id the value names (delete prompts)."""
 
 import json
-from dataclasses import asdict, dataclass, replace
+import re
+from dataclasses import asdict, replace
 
 from pydantic import TypeAdapter, ValidationError
 
-from bot.commands.parse import ListProfiles
+from bot.commands.parse import AuditLog, ListProfiles
 
-NAME_LIMIT = 300  # of a profile name kept in a delete button, well inside the 2000-character value
+_PROMPT_ID = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
 
 
 class StaleButton(Exception):
     """A button value we cannot read: from an older version of the bot, or tampered with."""
 
 
-@dataclass(frozen=True)
-class DeletePrompt:
-    account: int
-    profile: int
-    name: str
-    requester: str
-    nonce: str
-    asked_at: float
-
-
 _PAGE = TypeAdapter(ListProfiles)
-_DELETE = TypeAdapter(DeletePrompt)
+_AUDIT = TypeAdapter(AuditLog)
 
 
 def page_value(request: ListProfiles, page: int) -> str:
@@ -36,13 +28,18 @@ def read_page_value(value: str) -> ListProfiles:
     return _read(_PAGE, value)
 
 
-def delete_value(prompt: DeletePrompt) -> str:
-    prompt = replace(prompt, name=prompt.name[:NAME_LIMIT])
-    return json.dumps(asdict(prompt), separators=(",", ":"), ensure_ascii=False)
+def audit_value(request: AuditLog, page: int) -> str:
+    return json.dumps(asdict(replace(request, page=page)), separators=(",", ":"))
 
 
-def read_delete_value(value: str) -> DeletePrompt:
-    return _read(_DELETE, value)
+def read_audit_value(value: str) -> AuditLog:
+    return _read(_AUDIT, value)
+
+
+def read_prompt_id(value: str) -> str:
+    if not isinstance(value, str) or not _PROMPT_ID.match(value):
+        raise StaleButton(str(value)[:80])
+    return value
 
 
 def _read(adapter: TypeAdapter, value: str):

@@ -7,6 +7,7 @@ more than that many requests from this process at once.
 
 import logging
 import re
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -128,6 +129,11 @@ class WhatConverts:
         self._session.mount("https://", adapter)
         self._session.auth = (token, secret)
         self._session.headers.update({"Accept": "application/json", "User-Agent": "profiles-bot"})
+        self._calls = threading.local()
+
+    def calls_made(self) -> int:
+        """Requests this thread has sent through the client (retries not counted), for logs."""
+        return getattr(self._calls, "count", 0)
 
     def close(self) -> None:
         self._session.close()
@@ -189,6 +195,7 @@ class WhatConverts:
     def _call(self, method: str, path: str, *, params=None, data=None) -> tuple[dict, int]:
         """Send one request (urllib3 retries it where allowed); answer the JSON body and retries."""
         what = "profile" if "/profiles/" in path else "account"
+        self._calls.count = self.calls_made() + 1
         started = time.monotonic()
         try:
             response = self._session.request(

@@ -13,6 +13,7 @@ from wcwidth import wcswidth
 from bot.commands import render, state
 from bot.commands.parse import ListProfiles
 from bot.commands.text import PLACEHOLDER, escape
+from bot.storage.store import Prompt
 from bot.whatconverts import Profile, ProfilePage
 from tests.helpers import assert_valid_message, buttons, live_mentions
 
@@ -94,11 +95,11 @@ def shown(message: dict) -> dict:
 
 def prompts(names=st.text()):
     return st.builds(
-        state.DeletePrompt,
-        account=st.integers(1, 10**18 - 1), profile=st.integers(1, 10**18 - 1), name=names,
-        requester=st.just("U0PAT"), nonce=st.text(alphabet="0123456789abcdef", min_size=16,
-                                                  max_size=32),
-        asked_at=st.floats(0, 4e9),
+        Prompt,
+        id=st.text(alphabet="0123456789abcdefXYZ_-", min_size=16, max_size=32),
+        account_id=st.integers(1, 10**18 - 1), profile_id=st.integers(1, 10**18 - 1),
+        profile_name=names, requester=st.just("U0PAT"), channel=st.just("C0OPS"),
+        state=st.just("pending"),
     )
 
 
@@ -162,7 +163,7 @@ def test_a_delete_prompt_for_any_name_is_valid_and_its_buttons_read_back(prompt)
     delete, cancel = buttons(message)["Delete"], buttons(message)["Cancel"]
     assert len(delete["confirm"]["text"]["text"]) <= 300
     for button in (delete, cancel):
-        assert state.read_delete_value(button["value"]) == replace(prompt, name=prompt.name[:300])
+        assert state.read_prompt_id(button["value"]) == prompt.id
 
 
 @given(prompts())
@@ -260,7 +261,7 @@ def test_a_name_too_long_for_any_message_is_cut_with_an_ellipsis_in_details():
 
 
 def test_a_delete_prompt_for_a_long_name_keeps_its_dialog_short():
-    prompt = state.DeletePrompt(1001, 50012, "&" * 5000, "U0PAT", "abc123", 1.0)
+    prompt = Prompt("abcdefghijklmnop", 1001, 50012, "&" * 5000, "U0PAT", "C0OPS", "pending")
 
     message = render.delete_prompt(prompt)
 
