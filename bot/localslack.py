@@ -53,6 +53,7 @@ class ResponseInbox:
         self._posted: list[Posted] = []
         self._cond = threading.Condition()
         self.users: dict[str, dict] = {}
+        self.fail_method: str | None = None  # a Web API method to answer with an error
         self.web_calls: list[tuple[str, dict]] = []
         self.uploads: dict[str, bytes] = {}
         inbox = self
@@ -102,6 +103,8 @@ class ResponseInbox:
         self._note(method, params)
         if not authorization.startswith("Bearer xoxb-"):
             return {"ok": False, "error": "not_authed"}
+        if method == self.fail_method:
+            return {"ok": False, "error": "internal_error"}
         if method == "users.info":
             user = self.users.get(params.get("user"), {"is_restricted": False})
             return {"ok": True, "user": {"id": params.get("user"), **user}}

@@ -9,6 +9,7 @@ import logging
 from pythonjsonlogger.json import JsonFormatter
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+HANDLER_NAME = "profiles-bot"
 
 
 def configure(level: str = "INFO", fmt: str = "text") -> None:
@@ -18,8 +19,10 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
                                            rename_fields={"levelname": "level"}))
     else:
         handler.setFormatter(logging.Formatter(FORMAT))
+    handler.set_name(HANDLER_NAME)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    # Replace our own handler when called again; leave anyone else's (a test's capture) alone.
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != HANDLER_NAME] + [handler]
     root.setLevel(level.upper())
     # urllib3 logs every retry with the full URL; ours is shorter and says the same.
     logging.getLogger("urllib3").setLevel(logging.WARNING)

@@ -10,6 +10,7 @@ import shutil
 
 import pytest
 from hypothesis import HealthCheck, settings
+from sqlalchemy import create_engine, text
 
 from bot.app import create_wsgi_app
 from bot.localslack import LocalSlack, serve_wsgi
@@ -38,6 +39,25 @@ def database(migrated_template, tmp_path):
     path = tmp_path / "bot.db"
     shutil.copy(migrated_template, path)
     return f"sqlite:///{path}"
+
+
+POSTGRES = os.environ.get("TEST_POSTGRES_URL",
+                          "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def postgres_schema():
+    """An empty schema of its own on the test PostgreSQL server; answers a URL that uses it."""
+    schema = f"t_{secrets.token_hex(6)}"
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -1,7 +1,13 @@
 """What tests read in the bot's messages, and how they check them against Slack's limits."""
 
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from slack_sdk.models.blocks import Block
 
@@ -81,3 +87,44 @@ def text_of(message: dict) -> str:
     return "\n".join(parts)
 
 
+
+
+# Processes started as the Procfile starts them
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def procfile_command(kind: str) -> str:
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith(f"{kind}:"):
+            return line.split(":", 1)[1].strip()
+    raise AssertionError(f"no {kind}: line in the Procfile")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited: {process.stdout.read()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("server did not start listening")
+
+
+def start_procfile(kind: str, env: dict, cwd) -> subprocess.Popen:
+    """Run a Procfile line as Heroku would: through a shell, in its own process group."""
+    full_env = os.environ | {"PYTHONPATH": str(ROOT),
+                             "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"} | env
+    return subprocess.Popen(
+        procfile_command(kind), shell=True, cwd=cwd, env=full_env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )

@@ -2,88 +2,104 @@
 
 import os
 import secrets
-import socket
+import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
+from dataclasses import dataclass
 
 import pytest
 import requests
 
 from bot.localslack import LocalSlack
-from tests.helpers import text_of
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT, buttons, free_port, start_procfile, text_of, wait_for_port
 
 
-def procfile_command(kind: str) -> str:
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.startswith(f"{kind}:"):
-            return line.split(":", 1)[1].strip()
-    raise AssertionError(f"no {kind}: line in the Procfile")
+@dataclass
+class Dyno:
+    """The bot as Heroku runs it: the release command, then the web command."""
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited: {process.stdout.read()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("server did not start listening")
+    base: str
+    slack: LocalSlack
+    process: subprocess.Popen
+    database: str
 
 
 @pytest.fixture
-def web_process(standin, tmp_path):
+def dyno(standin, tmp_path):
+    database = f"sqlite:///{tmp_path / 'heroku.db'}"
+    slack = LocalSlack("", secrets.token_hex(16))
     port = free_port()
-    secret = secrets.token_hex(16)
-    env = os.environ | {
-        "PORT": str(port), "SLACK_BOT_TOKEN": "xoxb-procfile", "SLACK_SIGNING_SECRET": secret,
+    env = {
+        "PORT": str(port), "SLACK_BOT_TOKEN": "xoxb-procfile",
+        "SLACK_SIGNING_SECRET": slack.signing_secret, "SLACK_API_URL": slack.inbox.api_url,
         "WHATCONVERTS_API_TOKEN": "test-token", "WHATCONVERTS_API_SECRET": "test-secret",
-        "WHATCONVERTS_API_URL": standin.url, "PYTHONPATH": str(ROOT),
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "WHATCONVERTS_API_URL": standin.url, "DATABASE_URL": database,
     }
-    process = subprocess.Popen(
-        procfile_command("web"), shell=True, cwd=tmp_path, env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    release = start_procfile("release", env, tmp_path)
+    assert release.wait(timeout=60) == 0, release.stdout.read()
+
+    process = start_procfile("web", env, tmp_path)
     try:
         wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}", secret
+        slack.events_url = f"http://127.0.0.1:{port}/slack/events"
+        yield Dyno(f"http://127.0.0.1:{port}", slack, process, database)
     finally:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=30)
-
-
-def test_the_procfile_web_command_answers_signed_commands_at_slack_events(web_process, standin):
-    base, secret = web_process
-    slack = LocalSlack(f"{base}/slack/events", secret)
-    try:
-        ack, key = slack.command("list 1002", user="U0PAT")
-        assert ack.status_code == 200
-        answer = slack.inbox.wait(key)[0].payload
-    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
         slack.close()
 
+
+def test_the_procfile_web_command_answers_signed_commands_at_slack_events(dyno, standin):
+    ack, key = dyno.slack.command("list 1002", user="U0PAT")
+
+    assert ack.status_code == 200
+    answer = dyno.slack.inbox.wait(key)[0].payload
     assert "*Account 1002* · 3 profiles · page 1 of 1" in text_of(answer)
     assert [(r.method, r.path) for r in standin.requests] == [
         ("GET", "/api/v1/accounts/1002/profiles")]
 
 
-def test_the_procfile_web_command_refuses_unsigned_requests(web_process, standin):
-    base, _ = web_process
+def test_health_and_readiness_answer_without_touching_slack_or_whatconverts(dyno, standin):
+    assert requests.get(f"{dyno.base}/healthz", timeout=5).status_code == 200
+    assert requests.get(f"{dyno.base}/readyz", timeout=5).status_code == 200
+    assert standin.requests == [] and dyno.slack.inbox.web_calls == []
 
-    response = requests.post(f"{base}/slack/events", data={"command": "/profiles",
+
+def test_sigterm_lets_a_confirmed_delete_finish(dyno, standin):
+    ack, key = dyno.slack.command("delete 1002 60002", user="U0PAT")
+    prompt = dyno.slack.inbox.wait(key)[0].payload
+    standin.latency = 1.5
+
+    _, key = dyno.slack.click("profiles.delete.confirm", buttons(prompt)["Delete"]["value"],
+                              user="U0PAT")
+    deadline = time.monotonic() + 10
+    while standin.in_flight == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.killpg(dyno.process.pid, signal.SIGTERM)  # as Heroku does: every process of the dyno
+
+    answer = dyno.slack.inbox.wait(key, count=2, timeout=30)[1].payload
+    assert "deleted from account 1002" in text_of(answer)
+    assert [r.method for r in standin.requests].count("DELETE") == 1
+    assert 60002 not in [p["profile_id"] for p in standin.profiles(1002)]
+    dyno.process.wait(timeout=30)
+    assert process_group_ends(dyno.process.pid, timeout=30)
+
+
+def process_group_ends(pgid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_procfile_web_command_refuses_unsigned_requests(dyno, standin):
+    response = requests.post(f"{dyno.base}/slack/events", data={"command": "/profiles",
                                                            "text": "list 1001"}, timeout=5)
 
     assert response.status_code == 401
