@@ -135,15 +135,20 @@ def stop_all() -> None:
         _running.pop().stop()
 
 
-def run_socket_mode(settings: Settings) -> None:
-    """Connect out to Slack over Socket Mode; serve only /healthz and /readyz on $PORT."""
+def socket_mode_handler(bot: Bot, settings: Settings):
+    """Bolt's Socket Mode adapter for the app; nothing connects until `connect()`."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    return SocketModeHandler(bot.app, settings.slack_app_token.get_secret_value())
+
+
+def run_socket_mode(settings: Settings) -> None:
+    """Connect out to Slack over Socket Mode; serve only /healthz and /readyz on $PORT."""
     from bot.serving import serve_wsgi
 
     bot = build(settings)
     health, _ = serve_wsgi(health_routes(bot, _not_found), host="0.0.0.0", port=settings.port)
-    handler = SocketModeHandler(bot.app, settings.slack_app_token.get_secret_value())
+    handler = socket_mode_handler(bot, settings)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
 
