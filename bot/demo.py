@@ -2,6 +2,7 @@
 
     python -m bot.demo                        type commands, press buttons by number
     python -m bot.demo "list 1001" 2          run these (a number presses that button) and exit
+    python -m bot.demo "list 1002" "4 60002"  a number and a profile id picks that row in menu 4
 
 It runs the real bot on loopback against the WhatConverts stand-in, and plays Slack's part: each
 command is a signed POST to /slack/events, and answers are read from the response_url.
@@ -9,6 +10,7 @@ command is a signed POST to /slack/events, and answers are read from the respons
 
 import argparse
 import html
+import json
 import logging
 import re
 import secrets
@@ -23,29 +25,44 @@ from bot.localslack import LocalSlack, serve_wsgi
 from bot.standin import StandIn
 from bot.storage.migrate import upgrade
 
-TOUR = ["help", "list 1001", "1", "get 1002 60002", "create 1002 Smith & Sons – Uptown",
-        "delete 1002 60002", "1", "list 1002"]
+TOUR = ["help", "accounts", "list 1001", "1", "create 1002", "Smith & Sons – Uptown",
+        "delete 1002 60002", "1", "use 1002", "find google", "export", "list"]
 QUIET_AFTER = 0.4  # seconds without a new answer before a click's answers are taken as complete
+SHOWN_CALLS = ("chat.postMessage", "chat.postEphemeral", "chat.update",
+               "files.completeUploadExternal", "views.open")
 you = "U0DEMO"
 
 
 class Demo:
+    """Plays Slack's part for one person: types commands, presses controls, fills in forms."""
+
     def __init__(self, slack: LocalSlack):
         self.slack = slack
         self.user = you
-        self.buttons: list[dict] = []
-        self.announced = 0
+        self.controls: list[dict] = []  # buttons and menus of the last message, numbered from 1
+        self.form: dict | None = None  # a modal that is open and waits for a name
+        self.seen_calls = 0
+
+    @property
+    def prompt(self) -> str:
+        if self.form:
+            return f"\n[form: {self.form['title']['text']}] Profile name (or 'cancel'): "
+        return "\n/profiles "
 
     def run(self, line: str) -> None:
         line = line.strip()
+        if self.form is not None:
+            self.fill_in(line)
+            return
         if line.startswith("/profiles"):
             line = line[len("/profiles"):].strip()
         if line.startswith(":as "):
             self.user = line.split(None, 1)[1].strip()
             print(f"(now clicking and typing as {self.user})")
             return
-        if line.isdigit() and line != "0" and self.buttons:
-            self.press(int(line))
+        number, _, choice = line.partition(" ")
+        if number.isdigit() and number != "0" and self.controls:
+            self.press(int(number), choice.strip())
             return
 
         print(f"\n> /profiles {line}")
@@ -59,23 +76,70 @@ class Demo:
                 return
         self.collect(key)
 
-    def press(self, number: int) -> None:
-        if number > len(self.buttons):
+    def press(self, number: int, choice: str = "") -> None:
+        if number > len(self.controls):
             print(f"(there is no button {number})")
             return
-        button = self.buttons[number - 1]
-        label = button["text"]["text"]
-        confirm = button.get("confirm")
+        control = self.controls[number - 1]
+        if control["type"] == "static_select":
+            self.choose(control, choice)
+            return
+        label = control["text"]["text"]
+        confirm = control.get("confirm")
         if confirm and not self.confirmed(confirm):
             print("(dialog dismissed; nothing was sent)")
             return
 
         print(f"\n> [{label}]")
-        ack, key = self.slack.click(button["action_id"], button.get("value", ""), user=self.user)
+        ack, key = self.slack.click(control["action_id"], control.get("value", ""),
+                                    user=self.user)
         if ack.status_code != 200:
             print(f"(Slack would show an error: HTTP {ack.status_code})")
             return
         self.collect(key)
+
+    def choose(self, menu: dict, choice: str) -> None:
+        """Pick a row in a menu by its profile id, e.g. `3 60002` for menu 3."""
+        options = menu["options"]
+        picked = [o for o in options if choice and o["text"]["text"].endswith(f"({choice})")]
+        if not picked:
+            print(f"{menu['placeholder']['text']} which row? Type the menu's number and a "
+                  f"profile id, e.g. `{self.controls.index(menu) + 1} "
+                  f"{options[0]['text']['text'].rsplit('(', 1)[-1].rstrip(')')}`:")
+            for option in options[:10]:
+                print(f"   {option['text']['text']}")
+            if len(options) > 10:
+                print(f"   … and {len(options) - 10} more")
+            return
+        print(f"\n> [{menu['placeholder']['text']} {picked[0]['text']['text']}]")
+        ack, key = self.slack.choose(menu["action_id"], picked[0], user=self.user)
+        if ack.status_code != 200:
+            print(f"(Slack would show an error: HTTP {ack.status_code})")
+            return
+        self.collect(key)
+
+    def fill_in(self, name: str) -> None:
+        """Type `name` into the open form and press Save; 'cancel' closes it."""
+        form, self.form = self.form, None
+        if name.lower() == "cancel":
+            print("(form closed; nothing was sent)")
+            return
+        print(f"\n> [Save] {name}")
+        posted = len(self.slack.inbox.calls("chat.postEphemeral"))
+        ack = self.slack.submit(form, {"name": name}, user=self.user)
+        if ack.status_code != 200:
+            print(f"(Slack would show an error: HTTP {ack.status_code})")
+            return
+        errors = ack.json().get("errors", {}) if ack.content else {}
+        if errors:
+            print(f"[form] {' '.join(errors.values())}")
+            self.form = form
+            return
+        try:
+            self.slack.inbox.wait_for_call("chat.postEphemeral", posted + 1, timeout=60)
+        except TimeoutError:
+            print("(no answer within 60 s)")
+        self.show_calls()
 
     def confirmed(self, confirm: dict) -> bool:
         question = f"{confirm['title']['text']} {_unescape(confirm['text']['text'])}"
@@ -86,40 +150,61 @@ class Demo:
         return reply.strip().lower() in ("y", "yes")
 
     def collect(self, key: str) -> None:
-        """Show what arrives at the response_url until it goes quiet, then channel posts."""
+        """Show what arrives at the response_url until it goes quiet, then the rest of Slack."""
         self._collect(key)
-        posts = self.slack.inbox.calls("chat.postMessage")
-        for post in posts[self.announced:]:
-            print(f"[posted in the channel] {_unescape(post.get('text', ''))}")
-        self.announced = len(posts)
+        self.show_calls()
+
+    def show_calls(self) -> None:
+        """What the bot did through Slack's Web API since last shown: posts, files, forms."""
+        calls = self.slack.inbox.web_calls[self.seen_calls:]
+        self.seen_calls += len(calls)
+        for method, params in calls:
+            if method not in SHOWN_CALLS:
+                continue
+            if method == "views.open":
+                self.form = params.get("view") or {}
+                print(f"[form opened: {self.form.get('title', {}).get('text', '')}]")
+            elif method == "files.completeUploadExternal":
+                print(f"[file uploaded to the channel] {_uploaded(self.slack, params)}")
+            else:
+                where = {"chat.postMessage": "posted in the channel",
+                         "chat.postEphemeral": "only you see",
+                         "chat.update": "channel message updated"}[method]
+                print(f"[{where}] {_unescape(params.get('text', ''))}")
 
     def _collect(self, key: str) -> None:
-        try:
-            posts = self.slack.inbox.wait(key, timeout=60)
-        except TimeoutError:
-            print("(no answer within 60 s)")
-            return
+        """Wait for the first answer at `key` (or a form opening), then until it goes quiet."""
+        deadline = time.monotonic() + 60
+        while not (self.slack.inbox.posted(key) or self._form_opened()):
+            if time.monotonic() > deadline:
+                print("(no answer within 60 s)")
+                return
+            time.sleep(0.02)
         shown = 0
         while True:
+            posts = self.slack.inbox.posted(key)
             for post in posts[shown:]:
                 self.show(post.payload)
             shown = len(posts)
             time.sleep(QUIET_AFTER)
-            posts = self.slack.inbox.posted(key)
-            if len(posts) == shown:
+            if len(self.slack.inbox.posted(key)) == shown:
                 return
 
+    def _form_opened(self) -> bool:
+        return any(method == "views.open"
+                   for method, _ in self.slack.inbox.web_calls[self.seen_calls:])
+
     def show(self, message: dict) -> None:
-        buttons: list[dict] = []
-        print(render_text(message, buttons))
-        # A note posted beside a message (replace_original false) leaves that message's buttons.
-        if buttons or message.get("replace_original") is not False:
-            self.buttons = buttons
+        controls: list[dict] = []
+        print(render_text(message, controls))
+        # A note posted beside a message (replace_original false) leaves that message's controls.
+        if controls or message.get("replace_original") is not False:
+            self.controls = controls
 
 
-def render_text(message: dict, buttons: list[dict] | None = None) -> str:
-    """A Slack message as terminal text; buttons are numbered and appended to `buttons`."""
-    buttons = [] if buttons is None else buttons
+def render_text(message: dict, controls: list[dict] | None = None) -> str:
+    """A Slack message as terminal text; buttons and menus are numbered and added to `controls`."""
+    controls = [] if controls is None else controls
     lines = []
     for block in message.get("blocks") or []:
         kind = block["type"]
@@ -130,12 +215,26 @@ def render_text(message: dict, buttons: list[dict] | None = None) -> str:
         elif kind == "actions":
             labels = []
             for element in block["elements"]:
-                buttons.append(element)
-                labels.append(f"[{len(buttons)}] {element['text']['text']}")
+                controls.append(element)
+                label = (element["text"]["text"] if element["type"] == "button"
+                         else f"{element['placeholder']['text']} ▾")
+                labels.append(f"[{len(controls)}] {label}")
             lines.append("   ".join(labels))
     if not lines:
         lines.append(_unescape(message.get("text", "")))
     return "\n".join(lines)
+
+
+def _uploaded(slack: LocalSlack, params: dict) -> str:
+    files = params.get("files")
+    if isinstance(files, str):
+        files = json.loads(files)
+    parts = []
+    for file in files or []:
+        content = slack.inbox.uploads.get(file.get("id"), b"")
+        rows = max(content.count(b"\n") - 1, 0)
+        parts.append(f"{file.get('title') or file.get('id')} ({rows:,} rows, {len(content):,} bytes)")
+    return ", ".join(parts) or "a file"
 
 
 def _unescape(text: str) -> str:
@@ -169,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         print("Accounts: 1001 (60 profiles), 1002 (3), 1003 (none). Type a command such as "
               "'list 1001', a button number to press it, or 'quit'.")
         try:
-            for line in _lines(args.lines):
+            for line in _lines(args.lines, lambda: demo.prompt):
                 if line.strip().lower() in ("quit", "exit"):
                     break
                 if line.strip():
@@ -183,13 +282,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _lines(given: list[str]):
+def _lines(given: list[str], prompt):
     if given:
         yield from given
     elif sys.stdin.isatty():
         while True:
             try:
-                yield input("\n/profiles ")
+                yield input(prompt())
             except EOFError:
                 return
     else:

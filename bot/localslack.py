@@ -112,10 +112,15 @@ class ResponseInbox:
             file_id = f"F{next(self._ids):08d}"
             return {"ok": True, "upload_url": f"{self._upload_url}/{file_id}",
                     "file_id": file_id}
-        if method in ("chat.postMessage", "chat.postEphemeral"):
-            return {"ok": True, "channel": params.get("channel"), "ts": f"{time.time():.6f}"}
-        if method in ("files.completeUploadExternal", "views.open", "views.update",
-                      "auth.test"):
+        if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
+            return {"ok": True, "channel": params.get("channel"),
+                    "ts": params.get("ts") or f"{time.time():.6f}"}
+        if method == "files.completeUploadExternal":
+            files = params.get("files")
+            files = json.loads(files) if isinstance(files, str) else files or []
+            return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title"),
+                                           "name": f.get("title")} for f in files]}
+        if method in ("views.open", "views.update", "auth.test"):
             return {"ok": True}
         return {"ok": False, "error": "unknown_method"}
 
@@ -198,6 +203,19 @@ class LocalSlack:
     def click(self, action_id: str, value: str, user: str = "U0DEMO", channel: str = "C0DEMO",
               timeout: float = 10.0) -> tuple[requests.Response, str]:
         """Click a button on an ephemeral message, as `block_actions` with its own response_url."""
+        action = {"action_id": action_id, "block_id": "b", "value": value, "type": "button",
+                  "action_ts": f"{time.time():.6f}",
+                  "text": {"type": "plain_text", "text": "button"}}
+        return self._act(action, user, channel, timeout)
+
+    def choose(self, action_id: str, option: dict, user: str = "U0DEMO",
+               channel: str = "C0DEMO", timeout: float = 10.0) -> tuple[requests.Response, str]:
+        """Pick `option` in a select menu, as `block_actions` with its own response_url."""
+        action = {"action_id": action_id, "block_id": "b", "type": "static_select",
+                  "selected_option": option, "action_ts": f"{time.time():.6f}"}
+        return self._act(action, user, channel, timeout)
+
+    def _act(self, action: dict, user: str, channel: str, timeout: float):
         key, url = self.inbox.new_url()
         payload = {
             "type": "block_actions",
@@ -210,12 +228,29 @@ class LocalSlack:
             "team": {"id": self.team, "domain": "local"},
             "channel": {"id": channel, "name": "local"},
             "state": {"values": {}}, "response_url": url,
-            "actions": [{"action_id": action_id, "block_id": "b", "value": value,
-                         "type": "button", "action_ts": f"{time.time():.6f}",
-                         "text": {"type": "plain_text", "text": "button"}}],
+            "actions": [action],
         }
         body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
         return self.post(body, timeout), key
+
+    def submit(self, view: dict, values: dict[str, str], user: str = "U0DEMO",
+               timeout: float = 10.0) -> requests.Response:
+        """Press a modal's submit button with `values` typed into its inputs (block id: text)."""
+        state = {"values": {block: {block: {"type": "plain_text_input", "value": text}}
+                            for block, text in values.items()}}
+        payload = {
+            "type": "view_submission",
+            "team": {"id": self.team, "domain": "local"},
+            "user": {"id": user, "username": user.lower(), "name": user.lower(),
+                     "team_id": self.team},
+            "api_app_id": "A0LOCAL", "token": "legacy-verification-token",
+            "trigger_id": f"{time.time():.0f}.local",
+            "view": {"id": "V0LOCAL", "team_id": self.team, "app_id": "A0LOCAL",
+                     "hash": f"{time.time():.6f}", "state": state, **view},
+            "response_urls": [], "is_enterprise_install": False,
+        }
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+        return self.post(body, timeout)
 
     def post(self, body: bytes, timeout: float = 10.0, headers: dict | None = None):
         return self.session.post(

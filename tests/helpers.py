@@ -53,23 +53,56 @@ class Bot:
         """The last of the first `count` messages sent to that response_url."""
         return self.slack.inbox.wait(key, count, timeout)[count - 1].payload
 
-    def ask(self, text: str, user: str = "U0PAT") -> dict:
+    def ask(self, text: str, user: str = "U0PAT", **kwargs) -> dict:
         """Send a command that goes upstream and wait for its answer."""
-        ack, key = self.command(text, user=user)
+        ack, key = self.command(text, user=user, **kwargs)
         assert ack.status_code == 200
         return self.answer(key)
 
-    def click(self, button: dict, user: str = "U0PAT"):
-        return self.slack.click(button["action_id"], button.get("value", ""), user=user)
+    def click(self, button: dict, user: str = "U0PAT", channel: str = "C0DEMO"):
+        return self.slack.click(button["action_id"], button.get("value", ""), user=user,
+                                channel=channel)
+
+    def choose(self, menu: dict, profile_id: int, user: str = "U0PAT"):
+        """Pick the row of `profile_id` in a Rename…/Delete… menu."""
+        [option] = [o for o in menu["options"] if o["text"]["text"].endswith(f"({profile_id})")]
+        return self.slack.choose(menu["action_id"], option, user=user)
+
+    def submit(self, view: dict, name: str, user: str = "U0PAT"):
+        """Type `name` into a name form and press Save; answers the HTTP response (the ack)."""
+        return self.slack.submit(view, {"name": name}, user=user)
+
+    def refusal(self, text: str, user: str = "U0PAT", **kwargs) -> str:
+        """What the command's acknowledgement says (parse errors are answered there)."""
+        ack, _ = self.command(text, user=user, **kwargs)
+        assert ack.status_code == 200 and ack.content
+        return text_of(ack.json())
+
+    def form(self, count: int = 1) -> dict:
+        """The view of the `count`th form the bot opened (views.open), once it has."""
+        return self.slack.inbox.wait_for_call("views.open", count)[count - 1]["view"]
 
 
 def buttons(message: dict) -> dict[str, dict]:
     """The message's buttons by their label."""
-    found = {}
-    for block in message.get("blocks", []):
-        for element in block.get("elements", []) if block["type"] == "actions" else []:
-            found[element["text"]["text"]] = element
-    return found
+    return {element["text"]["text"]: element for element in _controls(message)
+            if element["type"] == "button"}
+
+
+def page_buttons(message: dict) -> dict[str, dict]:
+    """The buttons that move between pages, by their label."""
+    return {element["text"]["text"]: element for element in _controls(message, "profiles.nav")}
+
+
+def menus(message: dict) -> dict[str, dict]:
+    """The message's select menus by their placeholder."""
+    return {element["placeholder"]["text"]: element for element in _controls(message)
+            if element["type"] == "static_select"}
+
+
+def _controls(message: dict, block_id: str | None = None) -> list[dict]:
+    return [element for block in message.get("blocks", []) if block["type"] == "actions"
+            and block_id in (None, block.get("block_id")) for element in block.get("elements", [])]
 
 
 def text_of(message: dict) -> str:

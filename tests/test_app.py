@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.localslack import sign
-from tests.helpers import buttons, live_mentions, text_of
+from tests.helpers import buttons, live_mentions, page_buttons, text_of
 
 
 def upstream(bot, method=None):
@@ -24,7 +24,7 @@ def test_list_shows_a_page_table_with_a_next_button(bot):
     text = text_of(message)
     assert "*Account 1001* · 60 profiles · page 1 of 3" in text
     assert "```" in text and "50060" in text and "50036" in text and "50035" not in text
-    assert list(buttons(message)) == ["Next ▶"]
+    assert list(page_buttons(message)) == ["Next ▶"]
     [sent] = upstream(bot)
     assert (sent.method, sent.path) == ("GET", "/api/v1/accounts/1001/profiles")
     assert sent.query == {"page_number": "1", "profiles_per_page": "25"}
@@ -51,11 +51,11 @@ def test_next_and_previous_replace_the_message_with_one_get_each(bot):
     second = bot.answer(key)
     assert second["replace_original"] is True
     assert "page 2 of 3" in text_of(second)
-    assert list(buttons(second)) == ["◀ Previous", "Next ▶"]
+    assert list(page_buttons(second)) == ["◀ Previous", "Next ▶"]
 
     ack, key = bot.click(buttons(second)["Next ▶"])
     third = bot.answer(key)
-    assert "page 3 of 3" in text_of(third) and list(buttons(third)) == ["◀ Previous"]
+    assert "page 3 of 3" in text_of(third) and list(page_buttons(third)) == ["◀ Previous"]
     assert [r.query["page_number"] for r in upstream(bot)] == ["2", "3"]
     assert all(r.query["profiles_per_page"] == "20" for r in upstream(bot))
 
@@ -73,21 +73,21 @@ def test_a_single_page_has_no_buttons(bot):
     message = bot.ask("list 1002")
 
     assert "page 1 of 1" in text_of(message)
-    assert buttons(message) == {}
+    assert page_buttons(message) == {}
 
 
 def test_an_empty_account_says_so(bot):
     message = bot.ask("list 1003")
 
     assert "No profiles here yet." in text_of(message)
-    assert buttons(message) == {}
+    assert page_buttons(message) == {}
 
 
 def test_a_page_past_the_end_offers_the_last_page(bot):
     message = bot.ask("list 1001 --page 9")
 
     assert "Page 9 is past the end: there are 3." in text_of(message)
-    assert list(buttons(message)) == ["◀ Last page (3)"]
+    assert list(page_buttons(message)) == ["◀ Last page (3)"]
 
 
 def test_a_full_page_of_250_long_names_is_split_over_sections_without_losing_rows(bot):
@@ -96,7 +96,8 @@ def test_a_full_page_of_250_long_names_is_split_over_sections_without_losing_row
 
     message = bot.ask("list 2001 --per-page 250")
 
-    tables = [b for b in message["blocks"] if b["text"]["text"].startswith("```")]
+    tables = [b for b in message["blocks"]
+              if b["type"] == "section" and b["text"]["text"].startswith("```")]
     assert len(tables) > 1
     rows = sum(b["text"]["text"].count("\n") - 3 for b in tables)
     assert rows == 250
@@ -252,7 +253,7 @@ def test_an_expired_prompt_deletes_nothing(bot, database):
     ("list 1001 --since 2024-13-01", "`--since` takes a date like"),
     ("list 1001 --per-page 251", "`--per-page` takes a number from 1 to 250, not `251`."),
     ("list 1001 --per-page 0", "`--per-page` takes a number from 1 to 250, not `0`."),
-    ("create 1001", "`create` needs a NAME after the ids."),
+    ("create 1001 ''", "The NAME is empty."),
     ("create 1001 \"  \"", "The NAME is empty."),
     ("rename 1001 5", "`rename` needs a NAME after the ids."),
     ("get 1001", "`get` needs ACCOUNT and PROFILE."),

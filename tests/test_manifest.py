@@ -30,14 +30,16 @@ def test_manifest_sends_commands_and_clicks_to_the_one_events_path():
     assert manifest["settings"]["interactivity"]["request_url"] == command["url"]
 
 
-def test_manifest_asks_for_the_fewest_scopes():
+def test_manifest_asks_only_for_the_scopes_the_bot_uses():
     scopes = load_manifest()["oauth_config"]["scopes"]
 
-    assert scopes == {"bot": ["commands"]}
+    assert scopes == {"bot": ["commands", "users:read", "chat:write", "chat:write.public",
+                              "files:write"]}
 
 
 def test_usage_hint_names_every_verb():
     hint = load_manifest()["features"]["slash_commands"][0]["usage_hint"]
 
-    for verb in ("list", "get", "create", "rename", "delete", "help"):
+    for verb in ("list", "get", "create", "rename", "delete", "find", "export", "audit", "use",
+                 "accounts", "help"):
         assert verb in hint

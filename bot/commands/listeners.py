@@ -3,10 +3,16 @@
 No exception may escape a listener: Bolt can lose an acknowledgement that is followed by one.
 """
 
+import contextlib
+import csv
+import io
 import logging
 import re
+import threading
 import time
 from dataclasses import dataclass
+
+from cachetools import TTLCache
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -18,11 +24,16 @@ from bot.commands.parse import (
     AuditLog,
     CreateProfile,
     DeleteProfile,
+    ExportProfiles,
+    FindProfiles,
     GetProfile,
     Help,
+    ListAccounts,
     ListProfiles,
+    OpenCreateForm,
     ParseError,
     RenameProfile,
+    UseAccount,
     parse,
 )
 from bot.commands.text import display_name
@@ -39,7 +50,10 @@ WORKING = ":hourglass_flowing_sand: Working on it…"
 BROKEN = ":warning: Something went wrong on our side and it has been logged. Please try again."
 STALE = ":warning: That button is from an older message I can't read. Run the command again."
 ANSWERED = "This delete prompt has already been answered."
-WRITES = (CreateProfile, RenameProfile, DeleteProfile)
+WRITES = (CreateProfile, RenameProfile, DeleteProfile, OpenCreateForm, UseAccount)
+FOUND_CACHE_SECONDS = 60  # `find` reuses the pages it fetched for this long
+FOUND_CACHE_PROFILES = 40_000  # ...holding at most this many profiles (about 0.7 KB each)
+PROGRESS_EVERY_SECONDS = 1.0
 _SLACK_ID = re.compile(r"^[A-Z][A-Z0-9]{2,}$")
 
 
@@ -49,6 +63,7 @@ class Caller:
 
     user: str
     channel: str
+    trigger_id: str | None = None  # lets a form open, for 3 seconds after the command or click
 
 
 class ProfilesCommand:
@@ -62,20 +77,30 @@ class ProfilesCommand:
         self.slack = slack
         self.confirm_ttl = confirm_ttl
         self.announce = announce
+        self._found: TTLCache = TTLCache(maxsize=FOUND_CACHE_PROFILES, ttl=FOUND_CACHE_SECONDS,
+                                         getsizeof=len)
+        self._found_lock = threading.Lock()
 
     def register(self, app: App) -> None:
         app.command("/profiles")(self.on_command)
         app.action(re.compile(r"^profiles\.page\."))(self.on_page)
         app.action(re.compile(r"^profiles\.audit\."))(self.on_audit_page)
+        app.action(re.compile(r"^profiles\.find\."))(self.on_find_page)
+        app.action(re.compile(r"^profiles\.accounts\."))(self.on_accounts_page)
         app.action("profiles.delete.confirm")(self.on_confirm)
         app.action("profiles.delete.cancel")(self.on_cancel)
+        app.action("profiles.form.create")(self.on_new_profile)
+        app.action("profiles.row.rename")(self.on_row_rename)
+        app.action("profiles.row.delete")(self.on_row_delete)
+        app.view(re.compile(r"^profiles\.form\."))(self.on_form_submit)
 
     # Listeners: each answers Slack within milliseconds.
 
     def on_command(self, ack: Ack, command: dict, respond: Respond) -> None:
-        caller = Caller(_slack_id(command.get("user_id")), _slack_id(command.get("channel_id")))
+        caller = Caller(_slack_id(command.get("user_id")), _slack_id(command.get("channel_id")),
+                        command.get("trigger_id"))
         try:
-            request = parse(command.get("text", ""))
+            request = parse(command.get("text", ""), self._bound_account(caller.channel))
         except ParseError as problem:
             logger.info("command refused: user=%s reason=parse", caller.user)
             ack(response_type="ephemeral", **render.note(str(problem)))
@@ -105,6 +130,54 @@ class ProfilesCommand:
         ack()
         self._click(body, respond, self._answer_page, action, state.read_audit_value)
 
+    def on_find_page(self, ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        ack()
+        self._click(body, respond, self._answer_page, action, state.read_find_value)
+
+    def on_accounts_page(self, ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        ack()
+        self._click(body, respond, self._answer_page, action,
+                    lambda value: ListAccounts(state.read_accounts_value(value)))
+
+    def on_new_profile(self, ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        ack()
+        self._click(body, respond, self._open_form, action,
+                    lambda value: OpenCreateForm(state.read_account_value(value)))
+
+    def on_row_rename(self, ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        ack()
+        self._click(body, respond, self._open_rename_form, _selected(action),
+                    state.read_row_value)
+
+    def on_row_delete(self, ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        ack()
+        self._click(body, respond, self._answer_command, _selected(action),
+                    lambda value: DeleteProfile(**vars(state.read_row_value(value))))
+
+    def on_form_submit(self, ack: Ack, body: dict, view: dict) -> None:
+        """A name form was saved: refuse a blank name in the form itself, else do the work."""
+        try:
+            context = state.read_form_metadata(view.get("private_metadata", ""))
+            name = (view["state"]["values"]["name"]["name"].get("value") or "").strip()
+        except (state.StaleButton, KeyError, TypeError):
+            logger.warning("unreadable form submission: callback=%s", view.get("callback_id"))
+            ack(response_action="errors", errors={"name": "This form is out of date. Close it "
+                                                            "and run the command again."})
+            return
+        if not name:
+            ack(response_action="errors", errors={"name": "The name cannot be empty."})
+            return
+        ack()
+
+        caller = Caller(_slack_id((body.get("user") or {}).get("id")),
+                        _slack_id(context.channel))
+        if context.verb == "rename" and context.profile:
+            request = RenameProfile(context.account, context.profile, name)
+        else:
+            request = CreateProfile(context.account, name)
+        if self.pool.submit(self._answer_form, request, caller) is Admission.REFUSED:
+            self._post_ephemeral(caller, render.note(BUSY))
+
     def on_confirm(self, ack: Ack, body: dict, action: dict, respond: Respond) -> None:
         ack()
         self._click(body, respond, self._confirm, action, state.read_prompt_id)
@@ -116,7 +189,8 @@ class ProfilesCommand:
     def _click(self, body: dict, respond: Respond, job, action: dict, read) -> None:
         channel = ((body.get("channel") or {}).get("id")
                    or (body.get("container") or {}).get("channel_id"))
-        caller = Caller(_slack_id((body.get("user") or {}).get("id")), _slack_id(channel))
+        caller = Caller(_slack_id((body.get("user") or {}).get("id")), _slack_id(channel),
+                        body.get("trigger_id"))
         try:
             value = read(action.get("value", ""))
         except state.StaleButton:
@@ -135,8 +209,14 @@ class ProfilesCommand:
         if refusal:
             _send(respond, dict(response_type="ephemeral", **render.note(refusal)))
             return
+        if isinstance(request, ExportProfiles):
+            self._export(request, caller, respond)
+            return
+        if isinstance(request, OpenCreateForm):
+            self._open_form(request, caller, respond)
+            return
         message = self._guarded(request, caller, lambda: self._command_message(request, caller))
-        _send(respond, dict(response_type="ephemeral", **message))
+        _send(respond, dict(response_type="ephemeral", replace_original=False, **message))
 
     def _answer_page(self, request, caller: Caller, respond: Respond) -> None:
         refusal = self._refusal(request, caller)
@@ -151,7 +231,7 @@ class ProfilesCommand:
         account = getattr(request, "account", None)
         decision = (self.permissions.may_use_account(caller.channel, account)
                     if account is not None else Decision(True))
-        if decision.allowed and isinstance(request, WRITES):
+        if decision.allowed and _changes_something(request):
             decision = self.permissions.may_write(caller.user)
         if decision.allowed:
             return None
@@ -174,6 +254,14 @@ class ProfilesCommand:
         if isinstance(request, GetProfile):
             profile = client.get_profile(request.account, request.profile)
             return render.profile_details(request.account, profile)
+        if isinstance(request, FindProfiles):
+            return render.found_page(request, self._matches(request))
+        if isinstance(request, ListAccounts):
+            return render.accounts_page(request.page,
+                                        client.list_accounts(page=request.page,
+                                                             per_page=request.per_page))
+        if isinstance(request, UseAccount):
+            return self._use(request, caller)
         if isinstance(request, AuditLog):
             entries, total = self.store.audit_page(request.account, request.page,
                                                    request.per_page)
@@ -197,6 +285,7 @@ class ProfilesCommand:
             self._record(caller, "create", _outcome(error), account_id=request.account,
                          new_name=request.name, detail=error.detail)
             raise
+        self._forget_found(request.account)
         self._record(caller, "create", "ok", account_id=request.account,
                      profile_id=profile.profile_id, new_name=profile.profile_name)
         self._announce(caller, render.announcement(
@@ -215,6 +304,7 @@ class ProfilesCommand:
                          profile_id=request.profile, old_name=before.profile_name,
                          new_name=request.name, detail=error.detail)
             raise
+        self._forget_found(request.account)
         self._record(caller, "rename", "ok", account_id=request.account,
                      profile_id=request.profile, old_name=before.profile_name,
                      new_name=profile.profile_name)
@@ -223,6 +313,134 @@ class ProfilesCommand:
             before.profile_name))
         return render.profile_details(request.account, profile,
                                       f":pencil2: Renamed profile {request.profile}.")
+
+    # Channel bindings
+
+    def _bound_account(self, channel: str) -> int | None:
+        try:
+            return self.store.channel_account(channel)
+        except Exception:
+            logger.exception("could not read the binding of channel=%s", channel)
+            return None
+
+    def _use(self, request: UseAccount, caller: Caller) -> dict:
+        if request.account is None and not request.clear:
+            bound = self.store.channel_account(caller.channel)
+            if bound is None:
+                return render.note("This channel has no account. `/profiles use ACCOUNT` sets "
+                                   "one, so commands here can leave it out.")
+            return render.note(f"This channel uses account {bound}: commands here may leave "
+                               "it out. `/profiles use none` clears it.")
+        if request.clear:
+            cleared = self.store.unbind_channel(caller.channel)
+            self._record(caller, "use", "cleared" if cleared else "nothing to clear")
+            return render.note("This channel no longer has an account." if cleared
+                               else "This channel had no account.")
+
+        self.client.list_profiles(request.account, per_page=1)  # NotFound if it doesn't exist
+        self.store.bind_channel(caller.channel, request.account, caller.user)
+        self._record(caller, "use", "ok", account_id=request.account)
+        return render.note(f":pushpin: This channel now uses account {request.account}: "
+                           "commands here may leave it out, e.g. `/profiles list`.")
+
+    # find and export: every page of an account
+
+    def _matches(self, request: FindProfiles) -> list:
+        with self._found_lock:
+            profiles = self._found.get(request.account)
+        if profiles is None:
+            profiles = self.client.all_profiles(request.account)
+            with self._found_lock, contextlib.suppress(ValueError):  # too big to keep
+                self._found[request.account] = profiles
+        needle = request.text.casefold()
+        return [p for p in profiles if needle in (p.profile_name or "").casefold()]
+
+    def _forget_found(self, account: int) -> None:
+        """A change here makes this process's `find` pages of the account out of date."""
+        with self._found_lock:
+            self._found.pop(account, None)
+
+    def _export(self, request: ExportProfiles, caller: Caller, respond: Respond) -> None:
+        """Every matching profile as a CSV file in the channel, with a progress message there."""
+        progress = _Progress(self.slack, caller.channel, request.account)
+
+        def build() -> dict:
+            profiles = self.client.all_profiles(request.account, since=request.since,
+                                                until=request.until, on_page=progress.update)
+            self.slack.files_upload_v2(
+                channel=caller.channel, content=_csv(profiles),
+                filename=f"profiles-{request.account}.csv",
+                title=f"Profiles of account {request.account}",
+                initial_comment=f"<@{caller.user}> exported {len(profiles):,} profiles of "
+                                f"account {request.account}.",
+            )
+            progress.finish(f":white_check_mark: Exported {len(profiles):,} profiles of account "
+                            f"{request.account}.")
+            return render.note(f"Done: {len(profiles):,} profiles, uploaded to this channel.")
+
+        def upload_refused(error: SlackApiError) -> dict:
+            logger.warning("export upload refused in channel=%s: %s", caller.channel,
+                           error.response.get("error"))
+            progress.finish(":warning: Export stopped: the file could not be uploaded.")
+            return render.note(":warning: Slack refused the file. Invite the bot to this "
+                               "channel (`/invite @profiles`) and try again.")
+
+        progress.start()
+        message = self._guarded(request, caller, lambda: _or_slack_error(build, upload_refused))
+        _send(respond, dict(response_type="ephemeral", **message))
+
+    # Forms
+
+    def _open_form(self, request: OpenCreateForm, caller: Caller, respond: Respond) -> None:
+        refusal = self._refusal(request, caller)
+        if refusal:
+            _tell(respond, refusal)
+            return
+        context = state.FormContext("create", request.account, caller.channel)
+        self._open_view(caller, respond, render.name_form(
+            "profiles.form.create", f"New profile in {request.account}",
+            state.form_metadata(context)))
+
+    def _open_rename_form(self, row: state.Row, caller: Caller, respond: Respond) -> None:
+        request = RenameProfile(row.account, row.profile, "")
+        refusal = self._refusal(request, caller)
+        if refusal:
+            _tell(respond, refusal)
+            return
+        try:
+            profile = self.client.get_profile(row.account, row.profile)
+        except WhatConvertsError as error:
+            _tell(respond, explain(error, row.account, row.profile))
+            return
+        context = state.FormContext("rename", row.account, caller.channel, row.profile)
+        self._open_view(caller, respond, render.name_form(
+            "profiles.form.rename", f"Rename profile {row.profile}"[:24],
+            state.form_metadata(context), initial=(profile.profile_name or "")[:250]))
+
+    def _open_view(self, caller: Caller, respond: Respond, view: dict) -> None:
+        try:
+            self.slack.views_open(trigger_id=caller.trigger_id, view=view)
+        except (SlackApiError, OSError) as error:
+            logger.warning("views.open failed for user=%s: %s", caller.user,
+                           type(error).__name__)
+            _tell(respond, "I couldn't open the form (Slack allows 3 seconds). Try again, or "
+                           "type the name: `/profiles create ACCOUNT NAME`.")
+
+    def _answer_form(self, request, caller: Caller) -> None:
+        refusal = self._refusal(request, caller)
+        message = (render.note(refusal) if refusal else
+                   self._guarded(request, caller,
+                                 lambda: self._command_message(request, caller)))
+        self._post_ephemeral(caller, message)
+
+    def _post_ephemeral(self, caller: Caller, message: dict) -> None:
+        try:
+            self.slack.chat_postEphemeral(channel=caller.channel, user=caller.user, **message)
+        except (SlackApiError, OSError) as error:
+            logger.warning("could not post the form's answer to user=%s: %s", caller.user,
+                           type(error).__name__)
+
+    # Deleting
 
     def _confirm(self, prompt_id: str, caller: Caller, respond: Respond) -> None:
         allowed = self.permissions.may_write(caller.user)
@@ -261,6 +479,7 @@ class ProfilesCommand:
             account, profile = prompt.account_id, prompt.profile_id
             return render.delete_prompt(prompt, problem=explain(error, account, profile))
 
+        self._forget_found(prompt.account_id)
         self._settle(prompt, caller, "deleted")
         self._announce(caller, render.announcement(
             "delete", caller.user, prompt.account_id, prompt.profile_id, prompt.profile_name))
@@ -354,7 +573,74 @@ class ProfilesCommand:
 def _verb(request) -> str:
     return {ListProfiles: "list", GetProfile: "get", CreateProfile: "create",
             RenameProfile: "rename", DeleteProfile: "delete", AuditLog: "audit",
-            _DeleteRequest: "delete"}.get(type(request), type(request).__name__)
+            _DeleteRequest: "delete", ListAccounts: "accounts", UseAccount: "use",
+            ExportProfiles: "export", FindProfiles: "find", OpenCreateForm: "create"
+            }.get(type(request), type(request).__name__)
+
+
+class _Progress:
+    """A message in the channel that follows a long job: "page 12 of 40", updated in place."""
+
+    def __init__(self, slack: WebClient, channel: str, account: int):
+        self.slack, self.channel, self.account = slack, channel, account
+        self.ts: str | None = None
+        self.shown_at = 0.0
+
+    def start(self) -> None:
+        try:
+            answer = self.slack.chat_postMessage(
+                channel=self.channel, **render.export_progress(self.account, 0, 0))
+            self.ts = answer.get("ts")
+        except (SlackApiError, OSError) as error:
+            logger.warning("no progress message in channel=%s: %s", self.channel,
+                           type(error).__name__)
+
+    def update(self, done: int, total: int) -> None:
+        if self.ts is None or (time.monotonic() - self.shown_at < PROGRESS_EVERY_SECONDS
+                               and done < total):
+            return
+        self.shown_at = time.monotonic()
+        self._show(render.export_progress(self.account, done, total))
+
+    def finish(self, text: str) -> None:
+        if self.ts is not None:
+            self._show(render.note(text))
+
+    def _show(self, message: dict) -> None:
+        try:
+            self.slack.chat_update(channel=self.channel, ts=self.ts, **message)
+        except (SlackApiError, OSError) as error:
+            logger.warning("progress not updated in channel=%s: %s", self.channel,
+                           type(error).__name__)
+
+
+def _changes_something(request) -> bool:
+    if isinstance(request, UseAccount):
+        return request.account is not None or request.clear
+    return isinstance(request, WRITES)
+
+
+def _csv(profiles: list) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["profile_id", "profile_name", "date_created"])
+    for profile in profiles:
+        created = profile.date_created
+        writer.writerow([profile.profile_id, profile.profile_name or "",
+                         created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else ""])
+    return out.getvalue()
+
+
+def _or_slack_error(work, on_error):
+    try:
+        return work()
+    except SlackApiError as error:
+        return on_error(error)
+
+
+def _selected(action: dict) -> dict:
+    """A select menu's pick, shaped like a button's action for `_click`."""
+    return {**action, "value": (action.get("selected_option") or {}).get("value", "")}
 
 
 @dataclass(frozen=True)

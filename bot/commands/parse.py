@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from bot.commands.text import decode_command_text, inline_code
 
 MAX_PER_PAGE = 250
+FIND_TEXT_LIMIT = 200  # it travels in the paging buttons' values
 DEFAULT_PER_PAGE = 25
 _TOKEN = re.compile(r"\S+")
 _DASHES = ("\u2014", "\u2013")  # phones turn "--" into an em or en dash
@@ -65,8 +66,45 @@ class AuditLog:
     per_page: int = 20
 
 
+@dataclass(frozen=True)
+class ListAccounts:
+    page: int = 1
+    per_page: int = 25
+
+
+@dataclass(frozen=True)
+class UseAccount:
+    """Bind the channel to `account`; `clear` unbinds; neither shows the binding."""
+
+    account: int | None = None
+    clear: bool = False
+
+
+@dataclass(frozen=True)
+class ExportProfiles:
+    account: int
+    since: str | None = None
+    until: str | None = None
+
+
+@dataclass(frozen=True)
+class FindProfiles:
+    account: int
+    text: str
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+
+@dataclass(frozen=True)
+class OpenCreateForm:
+    """`create` with no name: a form asks for it."""
+
+    account: int
+
+
 Command = (Help | ListProfiles | GetProfile | CreateProfile | RenameProfile | DeleteProfile
-           | AuditLog)
+           | AuditLog | ListAccounts | UseAccount | ExportProfiles | FindProfiles
+           | OpenCreateForm)
 
 USAGE = {
     "list": "list ACCOUNT [--page N] [--per-page N] [--since DATE] [--until DATE] [--order asc|desc]",
@@ -75,6 +113,10 @@ USAGE = {
     "rename": "rename ACCOUNT PROFILE NAME",
     "delete": "delete ACCOUNT PROFILE",
     "audit": "audit [ACCOUNT] [--page N]",
+    "accounts": "accounts [--page N]",
+    "use": "use [ACCOUNT|none]",
+    "find": "find ACCOUNT TEXT",
+    "export": "export ACCOUNT [--since DATE] [--until DATE]",
     "help": "help",
 }
 EXAMPLES = {
@@ -84,6 +126,10 @@ EXAMPLES = {
     "rename": "rename 1001 50012 Acme Dental – Midtown",
     "delete": "delete 1001 50012",
     "audit": "audit 1001",
+    "accounts": "accounts",
+    "use": "use 1001",
+    "find": "find 1001 implants",
+    "export": "export 1001 --since 2025-01-01",
     "help": "help",
 }
 LIST_OPTIONS = ("--page", "--per-page", "--since", "--until", "--order")
@@ -104,6 +150,24 @@ def parse(raw_text: str, default_account: int | None = None) -> Command:
         return _parse_list([t.group() for t in args], default_account)
     if verb == "audit":
         return _parse_audit([t.group() for t in args])
+    if verb == "accounts":
+        positional, options = _options(verb, [t.group() for t in args], ("--page",))
+        if positional:
+            _fail(verb, f"I don't understand {inline_code(positional[0])}.")
+        return ListAccounts(_bounded("--page", options.get("--page", "1"), 1, 1_000_000, verb))
+    if verb == "use":
+        return _parse_use([t.group() for t in args])
+    if verb == "export":
+        return _parse_export([t.group() for t in args], default_account)
+    if verb == "find":
+        args = _with_account(args, 1, default_account, tokens[0].end())
+        (account,) = _ids(verb, args[:1], 1)
+        if len(args) < 2:
+            _fail(verb, "`find` needs TEXT to look for.")
+        needle = _name(verb, text, args, 1, "TEXT")
+        if len(needle) > FIND_TEXT_LIMIT:
+            _fail(verb, f"TEXT can be at most {FIND_TEXT_LIMIT} characters.")
+        return FindProfiles(account, needle)
     if verb in ("get", "delete"):
         args = _with_account(args, 2, default_account, tokens[0].end())
         account, profile = _ids(verb, args, 2)
@@ -111,6 +175,8 @@ def parse(raw_text: str, default_account: int | None = None) -> Command:
     if verb == "create":
         args = _with_account(args, 1, default_account, tokens[0].end())
         (account,) = _ids(verb, args[:1], 1)
+        if len(args) == 1:
+            return OpenCreateForm(account)
         return CreateProfile(account, _name(verb, text, args, 1))
     if verb == "rename":
         args = _with_account(args, 2, default_account, tokens[0].end())
@@ -172,16 +238,47 @@ def _number(verb: str, label: str, token: str) -> int:
     return int(token)
 
 
-def _name(verb: str, text: str, args: list[re.Match], after: int) -> str:
+def _name(verb: str, text: str, args: list[re.Match], after: int, label: str = "NAME") -> str:
     """The rest of the line after the ids; a name wrapped in matching quotes loses the quotes."""
     if len(args) <= after:
-        _fail(verb, f"`{verb}` needs a NAME after the ids.")
+        _fail(verb, f"`{verb}` needs a {label} after the ids.")
     name = text[args[after - 1].end():].strip()
     if len(name) >= 2 and name[0] in _QUOTE_CHARS and name[-1] == name[0]:
         name = name[1:-1]
     if not name.strip():
-        _fail(verb, "The NAME is empty.")
+        _fail(verb, f"The {label} is empty.")
     return name
+
+
+def _parse_use(tokens: list[str]) -> UseAccount:
+    if not tokens:
+        return UseAccount()
+    if len(tokens) > 1:
+        _fail("use", f"I don't understand {inline_code(tokens[1])}.")
+    if tokens[0].lower() in ("none", "nothing", "off", "clear"):
+        return UseAccount(clear=True)
+    return UseAccount(_number("use", "ACCOUNT", tokens[0]))
+
+
+def _parse_export(tokens: list[str], default_account: int | None) -> ExportProfiles:
+    positional, options = _options("export", tokens, ("--since", "--until"))
+    if not positional and default_account is not None:
+        positional = [str(default_account)]
+    if not positional:
+        _fail("export", "`export` needs an ACCOUNT.")
+    if len(positional) > 1:
+        _fail("export", f"I don't understand {inline_code(positional[1])}.")
+    account = _number("export", "ACCOUNT", positional[0])
+    since, until = _date_range("export", options)
+    return ExportProfiles(account, since, until)
+
+
+def _date_range(verb: str, options: dict[str, str]) -> tuple[str | None, str | None]:
+    since = _date("--since", options.get("--since"), verb)
+    until = _date("--until", options.get("--until"), verb)
+    if since and until and since[0] > _end_of(until):
+        _fail(verb, "`--since` must not be after `--until`.")
+    return (since[1] if since else None), (until[1] if until else None)
 
 
 def _parse_audit(tokens: list[str]) -> AuditLog:
@@ -233,10 +330,7 @@ def _parse_list(tokens: list[str], default_account: int | None = None) -> ListPr
     page = _bounded("--page", options.get("--page", "1"), 1, 1_000_000)
     per_page = _bounded("--per-page", options.get("--per-page", str(DEFAULT_PER_PAGE)), 1,
                         MAX_PER_PAGE)
-    since = _date("--since", options.get("--since"))
-    until = _date("--until", options.get("--until"))
-    if since and until and since[0] > _end_of(until):
-        _fail("list", "`--since` must not be after `--until`.")
+    since, until = _date_range("list", options)
 
     order = options.get("--order")
     if order is not None:
@@ -246,7 +340,7 @@ def _parse_list(tokens: list[str], default_account: int | None = None) -> ListPr
 
     return ListProfiles(
         account, page, per_page,
-        since[1] if since else None, until[1] if until else None, order,
+        since, until, order,
     )
 
 
@@ -269,7 +363,7 @@ def _end_of(parsed: tuple[datetime, str]) -> datetime:
     return moment + timedelta(days=1, microseconds=-1) if len(text) == 10 else moment
 
 
-def _date(option: str, value: str | None) -> tuple[datetime, str] | None:
+def _date(option: str, value: str | None, verb: str = "list") -> tuple[datetime, str] | None:
     """A date or an ISO 8601 UTC date-time: its instant (for comparing) and its text for the API."""
     if value is None:
         return None
@@ -280,11 +374,11 @@ def _date(option: str, value: str | None) -> tuple[datetime, str] | None:
             return datetime(day.year, day.month, day.day, tzinfo=UTC), day.isoformat()
         moment = datetime.fromisoformat(value)
     except ValueError:
-        _fail("list", problem + inline_code(value) + ".")
+        _fail(verb, problem + inline_code(value) + ".")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     if moment.utcoffset().total_seconds() != 0:
-        _fail("list", f"`{option}` must be in UTC (end it with `Z`).")
+        _fail(verb, f"`{option}` must be in UTC (end it with `Z`).")
     moment = moment.astimezone(UTC)
     # isoformat, not strftime: %Y drops the zero padding of years before 1000
     return moment, moment.replace(microsecond=0, tzinfo=None).isoformat() + "Z"

@@ -9,22 +9,32 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ConfirmObject,
     ContextBlock,
+    InputBlock,
     MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
     SectionBlock,
+    StaticSelectElement,
 )
+from slack_sdk.models.views import View
 from tabulate import tabulate
 from wcwidth import wcwidth
 
 from bot.commands import state
-from bot.commands.parse import EXAMPLES, USAGE, AuditLog, ListProfiles
+from bot.commands.parse import EXAMPLES, USAGE, AuditLog, FindProfiles, ListProfiles
 from bot.commands.text import display_name, escape
 from bot.storage.store import Entry, Prompt
-from bot.whatconverts import Profile, ProfilePage
+from bot.whatconverts import AccountPage, Profile, ProfilePage
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000
 CONFIRM_TEXT_LIMIT = 300
 TABLE_NAME_WIDTH = 40
+MENU_LIMIT = 100  # options in one select menu
+OPTION_LIMIT = 75  # characters of an option's text
+# Menu labels are plain text, never escaped: these stand in for the characters mrkdwn would read.
+_LOOK_ALIKES = str.maketrans({"<": "‹", ">": "›", "&": "＆"})
+NAME_FORM_LIMIT = 250
 FENCE = "```"
 
 Message = dict
@@ -60,25 +70,106 @@ def profile_page(request: ListProfiles, page: ProfilePage) -> Message:
         f"*Account {request.account}* · {_count(page.total_profiles)} · "
         f"page {request.page} of {total_pages}"
     )
-    blocks: list[Block] = [_section(heading)]
-
     filters = _filters(request)
+    nav = _nav("profiles.page", request.page, total_pages,
+               lambda number: state.page_value(request, number))
+    return _profiles_message(
+        request.account, heading, filters, page.profiles, request.page, total_pages,
+        page.total_profiles, nav, "No profiles match." if filters else "No profiles here yet.",
+        f"Account {request.account}: profiles, page {request.page} of {total_pages}",
+    )
+
+
+def found_page(request: FindProfiles, matches: list[Profile]) -> Message:
+    """One page of the profiles whose names contain the text."""
+    total_pages = max(-(-len(matches) // request.per_page), 1)
+    start = (request.page - 1) * request.per_page
+    count = "1 match" if len(matches) == 1 else f"{len(matches):,} matches"
+    heading = (f"*Account {request.account}* · {count} for “{escape(_short(request.text, 100))}”"
+               f" · page {request.page} of {total_pages}")
+    nav = _nav("profiles.find", request.page, total_pages,
+               lambda number: state.find_value(request, number))
+    return _profiles_message(
+        request.account, heading, "", matches[start:start + request.per_page], request.page,
+        total_pages, len(matches), nav, "No profile names contain that text.",
+        f"Account {request.account}: {count}, page {request.page} of {total_pages}",
+    )
+
+
+def _profiles_message(account: int, heading: str, filters: str, profiles: list[Profile],
+                      page: int, total_pages: int, total: int, nav: list[ButtonElement],
+                      empty: str, fallback: str) -> Message:
+    blocks: list[Block] = [_section(heading)]
     if filters:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=filters)]))
 
-    if page.profiles:
-        blocks.extend(_section(chunk) for chunk in _table_chunks(page.profiles))
-    elif page.total_profiles and request.page > total_pages:
-        blocks.append(_section(f"Page {request.page} is past the end: there are {total_pages}."))
+    if profiles:
+        blocks.extend(_section(chunk) for chunk in _table_chunks(profiles))
+    elif total and page > total_pages:
+        blocks.append(_section(f"Page {page} is past the end: there are {total_pages}."))
     else:
-        blocks.append(_section("No profiles here yet." if not filters else "No profiles match."))
+        blocks.append(_section(empty))
 
-    buttons = _page_buttons(request, total_pages)
-    if buttons:
-        blocks.append(ActionsBlock(block_id="profiles.nav", elements=buttons))
-
-    fallback = f"Account {request.account}: profiles, page {request.page} of {total_pages}"
+    if nav:
+        blocks.append(ActionsBlock(block_id="profiles.nav", elements=nav))
+    blocks.append(ActionsBlock(block_id="profiles.rows", elements=_row_tools(account, profiles)))
     return message(fallback, blocks)
+
+
+def _row_tools(account: int, profiles: list[Profile]) -> list:
+    """"New profile", and menus to rename or delete a row (a menu holds at most 100 rows)."""
+    tools: list = [ButtonElement(text="New profile", action_id="profiles.form.create",
+                                 value=str(account))]
+    if not profiles or len(profiles) > MENU_LIMIT:
+        return tools
+    for verb, label in (("rename", "Rename…"), ("delete", "Delete…")):
+        options = [Option(text=_option_label(p), value=state.row_value(account, p.profile_id))
+                   for p in profiles]
+        tools.append(StaticSelectElement(placeholder=label, action_id=f"profiles.row.{verb}",
+                                         options=options))
+    return tools
+
+
+def _option_label(profile: Profile) -> str:
+    """NAME (ID) for a menu: plain text of at most 75 characters, with nothing Slack could parse."""
+    suffix = f" ({profile.profile_id})"
+    name = _cell(display_name(profile.profile_name), 50).translate(_LOOK_ALIKES)
+    return name[:OPTION_LIMIT - len(suffix)] + suffix
+
+
+def accounts_page(page_number: int, page: AccountPage) -> Message:
+    total_pages = max(page.total_pages, 1)
+    blocks: list[Block] = [_section(
+        f"*Accounts* · {page.total_accounts:,} · page {page_number} of {total_pages}")]
+    if page.accounts:
+        rows = [[str(a.account_id), _cell(display_name(a.account_name)), str(len(a.profiles))]
+                for a in page.accounts]
+        blocks.extend(_section(chunk) for chunk in _chunks(["ID", "Name", "Profiles"], rows))
+    else:
+        blocks.append(_section("No accounts on this page."))
+    nav = _nav("profiles.accounts", page_number, total_pages, state.accounts_value)
+    if nav:
+        blocks.append(ActionsBlock(block_id="profiles.nav", elements=nav))
+    return message(f"Accounts, page {page_number} of {total_pages}", blocks)
+
+
+def name_form(callback_id: str, title: str, metadata: str, initial: str | None = None) -> dict:
+    """The modal that asks for a profile name (create, or rename with the old name filled in)."""
+    field = PlainTextInputElement(action_id="name", initial_value=initial or None,
+                                  max_length=NAME_FORM_LIMIT,
+                                  placeholder="e.g. Acme Dental – Uptown")
+    view = View(type="modal", callback_id=callback_id, title=title, submit="Save",
+                close="Cancel", private_metadata=metadata,
+                blocks=[InputBlock(block_id="name", label="Profile name", element=field)])
+    return view.to_dict()
+
+
+def export_progress(account: int, done: int, total: int) -> Message:
+    """The channel message that follows an export; `total` 0 means the first page is on its way."""
+    if not total:
+        return note(f":hourglass_flowing_sand: Exporting account {account}…")
+    return note(f":hourglass_flowing_sand: Exporting account {account}: page {done:,} of "
+                f"{total:,}…")
 
 
 def profile_details(account: int, profile: Profile, headline: str | None = None) -> Message:
@@ -162,14 +253,8 @@ def audit_log(request: AuditLog, entries: list[Entry], total: int) -> Message:
         blocks.append(_section("Nothing on record yet." if request.page == 1
                                else f"Page {request.page} is past the end."))
 
-    buttons = []
-    if request.page > 1:
-        buttons.append(ButtonElement(text="◀ Previous", action_id="profiles.audit.previous",
-                                     value=state.audit_value(request, min(request.page - 1,
-                                                                          total_pages))))
-    if request.page < total_pages:
-        buttons.append(ButtonElement(text="Next ▶", action_id="profiles.audit.next",
-                                     value=state.audit_value(request, request.page + 1)))
+    buttons = _nav("profiles.audit", request.page, total_pages,
+                   lambda number: state.audit_value(request, number))
     if buttons:
         blocks.append(ActionsBlock(block_id="profiles.audit.nav", elements=buttons))
     return message(f"Audit trail, {scope}, page {request.page} of {total_pages}", blocks)
@@ -209,20 +294,18 @@ def _filters(request: ListProfiles) -> str:
     return text[:1].upper() + text[1:]  # not capitalize(): it lowercases the T and Z of times
 
 
-def _page_buttons(request: ListProfiles, total_pages: int) -> list[ButtonElement]:
+def _nav(prefix: str, page: int, total_pages: int, value_for) -> list[ButtonElement]:
+    """Previous/Next only where they lead somewhere; past the end, a way back to the last page."""
     buttons = []
-    if request.page > 1:
-        back_to = min(request.page - 1, total_pages)
+    if page > 1:
+        back_to = min(page - 1, total_pages)
         buttons.append(ButtonElement(
-            text="◀ Previous" if back_to == request.page - 1 else f"◀ Last page ({back_to})",
-            action_id="profiles.page.previous",
-            value=state.page_value(request, back_to),
+            text="◀ Previous" if back_to == page - 1 else f"◀ Last page ({back_to})",
+            action_id=f"{prefix}.previous", value=value_for(back_to),
         ))
-    if request.page < total_pages:
-        buttons.append(ButtonElement(
-            text="Next ▶", action_id="profiles.page.next",
-            value=state.page_value(request, request.page + 1),
-        ))
+    if page < total_pages:
+        buttons.append(ButtonElement(text="Next ▶", action_id=f"{prefix}.next",
+                                     value=value_for(page + 1)))
     return buttons
 
 

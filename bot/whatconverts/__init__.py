@@ -10,9 +10,11 @@ from bot.whatconverts.errors import (
     Unavailable,
     WhatConvertsError,
 )
-from bot.whatconverts.models import Deleted, Profile, ProfilePage
+from bot.whatconverts.models import Account, AccountPage, Deleted, Profile, ProfilePage
 
 __all__ = [
+    "Account",
+    "AccountPage",
     "CredentialsRefused",
     "Deleted",
     "InputRejected",

@@ -9,6 +9,8 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime, timedelta
 
 import requests
@@ -26,11 +28,12 @@ from bot.whatconverts.errors import (
     Unavailable,
     WhatConvertsError,
 )
-from bot.whatconverts.models import Deleted, Profile, ProfilePage
+from bot.whatconverts.models import AccountPage, Deleted, Profile, ProfilePage
 
 logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 3.05
+MAX_PER_PAGE = 250
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # Only reads and deletes are repeated after a request may have reached the server: a repeated
 # create makes a second profile. Connection failures (nothing sent) are retried for every verb.
@@ -116,6 +119,7 @@ class WhatConverts:
         retry: Retry | None = None,
     ):
         self.base_url = base_url.rstrip("/")
+        self.max_connections = max_connections
         self._timeout = (CONNECT_TIMEOUT, timeout)
 
         adapter = HTTPAdapter(
@@ -189,6 +193,56 @@ class WhatConverts:
                 return Deleted(profile_id=profile_id, already_gone=True)
             raise
         return Deleted(profile_id=profile_id)
+
+    def list_accounts(self, *, page: int = 1, per_page: int = 25) -> AccountPage:
+        params = {"page_number": page, "accounts_per_page": per_page}
+        body, _ = self._call("GET", "/accounts", params=params)
+        return self._parse(AccountPage, body)
+
+    def all_profiles(
+        self,
+        account_id: int,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        on_page: Callable[[int, int], None] | None = None,
+    ) -> list[Profile]:
+        """Every matching profile, newest first, fetched a full page (250) at a time.
+
+        The first page tells how many there are; the rest are fetched in parallel, as many at
+        once as the connection pool allows. `on_page(done, total)` follows the progress.
+        """
+        def fetch(page: int) -> ProfilePage:
+            return self.list_profiles(account_id, page=page, per_page=MAX_PER_PAGE,
+                                      since=since, until=until)
+
+        first = fetch(1)
+        total = max(first.total_pages, 1)
+        pages = {1: first.profiles}
+        if on_page:
+            on_page(1, total)
+        if total > 1:
+            with ThreadPoolExecutor(max_workers=self.max_connections,
+                                    thread_name_prefix="pages") as pool:
+                futures = {pool.submit(fetch, page): page for page in range(2, total + 1)}
+                try:
+                    for done, future in enumerate(as_completed(futures), start=2):
+                        pages[futures[future]] = future.result().profiles
+                        if on_page:
+                            on_page(done, total)
+                except BaseException:
+                    for future in futures:  # one page failed: the rest would be wasted calls
+                        future.cancel()
+                    raise
+                finally:
+                    self._calls.count = self.calls_made() + sum(
+                        f.done() and not f.cancelled() for f in futures)
+        # A profile created while paging shifts the rest down a row: keep its first sighting.
+        unique: dict[int, Profile] = {}
+        for page in sorted(pages):
+            for profile in pages[page]:
+                unique.setdefault(profile.profile_id, profile)
+        return list(unique.values())
 
     # Transport
 

@@ -28,3 +28,22 @@ class Deleted(BaseModel):
 
     profile_id: int
     already_gone: bool = False
+
+
+class Account(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    account_id: int
+    account_name: str | None = None
+    date_created: datetime | None = None
+    profiles: list[dict] = Field(default_factory=list)
+
+
+class AccountPage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    page_number: int = 1
+    accounts_per_page: int = 25
+    total_pages: int = 0
+    total_accounts: int = 0
+    accounts: list[Account] = Field(default_factory=list)

@@ -1,23 +1,27 @@
 """What comes in: command text as Slack delivers it, read into a request or a ParseError."""
 
+import typing
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.commands import render
 from bot.commands.parse import (
+    Command,
     CreateProfile,
     DeleteProfile,
     GetProfile,
     Help,
     ListProfiles,
+    OpenCreateForm,
     ParseError,
     RenameProfile,
     parse,
 )
 from tests.helpers import assert_valid_message, live_mentions
 
-COMMANDS = (Help, ListProfiles, GetProfile, CreateProfile, RenameProfile, DeleteProfile)
+COMMANDS = typing.get_args(Command)
 SPACES = " \t\u00a0\u2003\u3000\n"
 CURLY = "\u2018\u2019\u201c\u201d"
 
@@ -201,8 +205,6 @@ def test_a_very_long_unknown_verb_still_fits_the_help_message():
 @pytest.mark.parametrize(
     "text",
     [
-        "create 1001",
-        "create 1001 \t\u00a0",
         'create 1001 ""',
         "create 1001 ''",
         'create 1001 "   "',
@@ -237,7 +239,8 @@ def test_any_text_is_a_command_or_a_parse_error_that_renders_safely(text):
 
 
 WORDS = st.sampled_from([
-    "list", "get", "create", "rename", "delete", "help", "LIST", "1001", "50012", "0", "-1",
+    "list", "get", "create", "rename", "delete", "help", "LIST", "accounts", "use", "none",
+    "find", "export", "audit", "1001", "50012", "0", "-1",
     "--page", "--per-page", "--since", "--until", "--order", "--per-page=250", "--page=",
     "\u2014page", "asc", "DESC", "2024-06-30", "2024-06-30T14:00:00Z", "2024-06-30T14:00:00+02:00",
     "9999-12-31", "0001-01-01T00:00:00Z", '"', "'", "\u201c", "&amp;", "&lt;!channel&gt;", "`",
@@ -337,3 +340,8 @@ def test_options_in_any_case_form_and_order_parse_to_the_same_request(command):
     text, expected = command
 
     assert parse(text) == expected
+
+
+@pytest.mark.parametrize("text", ["create 1001", "create 1001 \t\u00a0", "CREATE 1001"])
+def test_create_without_a_name_asks_for_it_in_a_form(text):
+    assert parse(text) == OpenCreateForm(1001)

@@ -128,6 +128,8 @@ def test_page_buttons_carry_the_request_for_the_page_they_name(request_and_page)
     message = render.profile_page(request, page)
 
     for button in buttons(message).values():
+        if not button["action_id"].startswith("profiles.page."):
+            continue
         read = state.read_page_value(button["value"])
         assert replace(read, page=request.page) == request
         step = 1 if button["action_id"] == "profiles.page.next" else -1
