@@ -17,8 +17,9 @@ demo: $(BIN)/.installed  ## the bot against a local WhatConverts stand-in; ARGS=
 test: $(BIN)/.installed  ## every test; HYPOTHESIS_PROFILE=thorough for 10,000 cases a property
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(BIN)/.installed  ## the burst benchmark (figures printed, nothing asserted)
+bench: $(BIN)/.installed  ## the burst and export benchmarks (figures printed, nothing asserted)
 	$(BIN)/python bench/burst.py
+	$(BIN)/python bench/export.py
 
 serve: $(BIN)/.installed  ## the production server, as the Procfile runs it
 	$(BIN)/gunicorn --config python:bot.gunicorn_conf 'bot.app:create_wsgi_app()'

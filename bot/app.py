@@ -59,6 +59,7 @@ def build(settings: Settings) -> Bot:
                                bot_token=bot_token)
 
     signing_secret = settings.slack_signing_secret
+    _quiet_about_refused_requests()
     app = App(
         client=WebClient(**api),  # Bolt's: it takes the token from authorize()
         signing_secret=signing_secret.get_secret_value() if signing_secret else "",
@@ -82,6 +83,12 @@ def build(settings: Settings) -> Bot:
         confirm_ttl=settings.confirm_ttl_seconds, announce=settings.announce_changes,
     ).register(app)
     return Bot(app, pool, store, whatconverts)
+
+
+def _quiet_about_refused_requests() -> None:
+    verification = logging.getLogger("slack_bolt.RequestVerification")
+    if not any(isinstance(f, logs.RefusedRequestFilter) for f in verification.filters):
+        verification.addFilter(logs.RefusedRequestFilter())
 
 
 def build_app(settings: Settings) -> App:

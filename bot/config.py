@@ -76,7 +76,7 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides) -> Settings:
-    """Build Settings, turning pydantic's error (which prints inputs) into one naming fields only."""
+    """Build Settings; pydantic's error prints inputs, so it becomes one that names fields only."""
     try:
         return Settings(**overrides)
     except ValidationError as error:
@@ -84,6 +84,9 @@ def load_settings(**overrides) -> Settings:
         for detail in error.errors(include_input=False, include_url=False):
             name = "_".join(str(part) for part in detail["loc"]).upper()
             reason = detail["msg"].removeprefix("Value error, ")
-            reason = "is required" if detail["type"] == "missing" else reason[0].lower() + reason[1:]
+            if detail["type"] == "missing":
+                reason = "is required"
+            else:
+                reason = reason[0].lower() + reason[1:]
             problems.append(f"{name} {reason}")
         raise SettingsError("Settings problem: " + "; ".join(problems)) from None

@@ -233,7 +233,8 @@ def _uploaded(slack: LocalSlack, params: dict) -> str:
     for file in files or []:
         content = slack.inbox.uploads.get(file.get("id"), b"")
         rows = max(content.count(b"\n") - 1, 0)
-        parts.append(f"{file.get('title') or file.get('id')} ({rows:,} rows, {len(content):,} bytes)")
+        title = file.get("title") or file.get("id")
+        parts.append(f"{title} ({rows:,} rows, {len(content):,} bytes)")
     return ", ".join(parts) or "a file"
 
 

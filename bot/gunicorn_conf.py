@@ -2,14 +2,15 @@
 
 One process with threads: a command is acknowledged in milliseconds and its WhatConverts work runs
 in the bot's own pool, so threads, not processes, are what keep acks quick; one process also keeps
-the upstream connection cap and delete confirmations in one place.
+UPSTREAM_CONCURRENCY a cap for the whole dyno. More processes or dynos stay correct (delete prompts
+are claimed in the database) but each brings its own cap.
 """
 
 import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '3000')}"
 worker_class = "gthread"
-workers = 1  # delete confirmations are claimed in this process's memory
+workers = 1  # WEB_CONCURRENCY is not read: see above
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # Let work already admitted finish when Heroku restarts the dyno (it waits 30 s after SIGTERM).
 graceful_timeout = 25

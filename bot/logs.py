@@ -12,6 +12,19 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 HANDLER_NAME = "profiles-bot"
 
 
+class RefusedRequestFilter(logging.Filter):
+    """Bolt logs a wrongly signed request with its whole body (its response_url, its text).
+
+    Keep the fact and drop the body: whoever sent it, the log is no place for it.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = ("refused a request with 401: invalid signature or stale timestamp "
+                      "(check SLACK_SIGNING_SECRET and the server's clock)")
+        record.args = ()
+        return True
+
+
 def configure(level: str = "INFO", fmt: str = "text") -> None:
     handler = logging.StreamHandler()
     if fmt == "json":

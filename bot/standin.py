@@ -22,7 +22,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -100,11 +100,11 @@ class _ApiError(Exception):
 
 
 def _utc(text: str) -> datetime:
-    return datetime.strptime(text, DATE_TIME_FORMAT).replace(tzinfo=timezone.utc)
+    return datetime.strptime(text, DATE_TIME_FORMAT).replace(tzinfo=UTC)
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _iso(moment: datetime) -> str:
@@ -162,7 +162,7 @@ def _parse_moment(text: str, name: str, end_of_day: bool) -> tuple[datetime, boo
         pass
 
     try:
-        day = datetime.strptime(text, DATE_FORMAT).replace(tzinfo=timezone.utc)
+        day = datetime.strptime(text, DATE_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         raise _ApiError(400, f"Invalid {name}.") from None
     if end_of_day:

@@ -1,4 +1,4 @@
-"""A bounded pool for the slow part of a command, so that Slack's acknowledgement never waits for it.
+"""A bounded pool for the slow part of a command, so that Slack's acknowledgement never waits.
 
 Bolt gives each listener a thread from a small shared pool and holds the HTTP answer until `ack()`.
 Listeners here only parse, acknowledge and hand the WhatConverts work to this pool.

@@ -5,10 +5,10 @@ import logging
 import re
 import subprocess
 import sys
-import urllib.parse
 from pathlib import Path
 
 import pytest
+from pydantic import TypeAdapter
 from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.app import build, socket_mode_handler
@@ -92,7 +92,7 @@ def test_a_whole_session_never_logs_a_token_secret_or_payload(standin, database,
 
     standin_secrets = {"token": SECRETS["WHATCONVERTS_API_TOKEN"],
                        "secret": SECRETS["WHATCONVERTS_API_SECRET"]}
-    standin._token, standin._secret = standin_secrets["token"], standin_secrets["secret"]  # noqa: SLF001
+    standin._token, standin._secret = standin_secrets["token"], standin_secrets["secret"]
     with caplog.at_level(logging.DEBUG):
         server, bot = start_bot(
             standin, database, slack_bot_token=SECRETS["SLACK_BOT_TOKEN"],
@@ -107,6 +107,8 @@ def test_a_whole_session_never_logs_a_token_secret_or_payload(standin, database,
             standin.fail_next(401, "Invalid API token or secret.")
             bot.ask("get 1002 60001")
             bot.command("list 1001 --pgae 2")
+            bot.slack.signing_secret = "not-the-secret"
+            refused, _ = bot.command("create 1002 Forged Payload Marker")
         finally:
             bot.slack.close()
             server.shutdown()
@@ -115,6 +117,9 @@ def test_a_whole_session_never_logs_a_token_secret_or_payload(standin, database,
     for value in list(SECRETS.values()) + [bot.signing_secret]:
         assert value not in log
     assert "Payload Name Marker" not in log
+    assert refused.status_code == 401
+    assert "Forged" not in log and "/respond/" not in log
+    assert "refused a request with 401: invalid signature" in log
 
 
 def test_each_command_logs_one_line_with_verb_account_user_outcome_duration_and_calls(
@@ -195,12 +200,16 @@ def test_the_dockerfile_start_command_serves_outside_a_container(standin, tmp_pa
         process.wait(timeout=60)
 
 
-def test_app_json_lists_every_required_setting_and_adds_postgres():
+def test_app_json_lists_every_setting_and_adds_postgres():
     app = json.loads((ROOT / "app.json").read_text())
 
-    required = {n.upper() for n, f in Settings.model_fields.items() if f.is_required()}
-    assert required <= set(app["env"])
+    set_by_heroku_or_tests = {"PORT", "DATABASE_URL", "SLACK_API_URL"}
+    assert set(app["env"]) == {n.upper() for n in Settings.model_fields} - set_by_heroku_or_tests
     assert all(spec.get("description") for spec in app["env"].values())
+    for name, field in Settings.model_fields.items():
+        spec = app["env"].get(name.upper(), {})
+        if "value" in spec:
+            assert TypeAdapter(field.annotation).validate_python(spec["value"]) == field.default
     assert any(addon["plan"].startswith("heroku-postgresql") for addon in app["addons"])
 
 

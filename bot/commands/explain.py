@@ -1,7 +1,8 @@
-"""What a user reads when WhatConverts says no. The log gets the details; the user gets what to do."""
+"""What a user reads when WhatConverts says no: what to do next. The log gets the details."""
 
 from datetime import UTC, datetime
 
+from bot.commands.text import escape
 from bot.whatconverts import (
     CredentialsRefused,
     InputRejected,
@@ -11,7 +12,6 @@ from bot.whatconverts import (
     Unavailable,
     WhatConvertsError,
 )
-from bot.commands.text import escape
 
 
 def explain(error: WhatConvertsError, account: int, profile: int | None = None) -> str:

@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 
 from cachetools import TTLCache
-
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError

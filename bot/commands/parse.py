@@ -107,7 +107,8 @@ Command = (Help | ListProfiles | GetProfile | CreateProfile | RenameProfile | De
            | OpenCreateForm)
 
 USAGE = {
-    "list": "list ACCOUNT [--page N] [--per-page N] [--since DATE] [--until DATE] [--order asc|desc]",
+    "list": ("list ACCOUNT [--page N] [--per-page N] [--since DATE] [--until DATE] "
+             "[--order asc|desc]"),
     "get": "get ACCOUNT PROFILE",
     "create": "create ACCOUNT NAME",
     "rename": "rename ACCOUNT PROFILE NAME",
@@ -136,7 +137,7 @@ LIST_OPTIONS = ("--page", "--per-page", "--since", "--until", "--order")
 
 
 def parse(raw_text: str, default_account: int | None = None) -> Command:
-    """The request in `raw_text`; `default_account` fills in a left-out ACCOUNT (a bound channel)."""
+    """The request in `raw_text`; `default_account` (a bound channel's) fills a left-out ACCOUNT."""
     text = decode_command_text(raw_text or "")
     tokens = list(_TOKEN.finditer(text))
     if not tokens:
@@ -229,7 +230,7 @@ def _ids(verb: str, args: list[re.Match], count: int) -> list[int]:
         _fail(verb, f"`{verb}` needs {' and '.join(labels)}.")
     if len(args) > count and verb in ("get", "delete"):
         _fail(verb, f"`{verb}` takes only {' and '.join(labels)}.")
-    return [_number(verb, label, arg.group()) for label, arg in zip(labels, args)]
+    return [_number(verb, label, arg.group()) for label, arg in zip(labels, args, strict=False)]
 
 
 def _number(verb: str, label: str, token: str) -> int:

@@ -1,4 +1,4 @@
-"""Block Kit messages, built with slack_sdk.models so Slack's own limits are checked on the way out."""
+"""Block Kit messages, built with slack_sdk.models so that Slack's own code checks the limits."""
 
 import unicodedata
 from datetime import datetime
@@ -198,7 +198,7 @@ def profile_details(account: int, profile: Profile, headline: str | None = None)
 
 
 def delete_prompt(prompt: Prompt, problem: str | None = None) -> Message:
-    """The question, with Delete (behind Slack's confirm dialog) and Cancel; `problem` goes above."""
+    """The question, with Delete (behind Slack's confirm dialog) and Cancel; `problem` above."""
     who = prompt_name(prompt)
     question = f"Delete {who} from account {prompt.account_id}?"
 

@@ -82,7 +82,7 @@ class CappedRetry(Retry):
 
 
 def default_retry() -> Retry:
-    """At most 3 retries with jittered exponential backoff: a user still hears back within a minute."""
+    """At most 3 retries with jittered exponential backoff: the user hears back within a minute."""
     return CappedRetry(
         total=3,
         connect=3,

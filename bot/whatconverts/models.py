@@ -24,7 +24,7 @@ class ProfilePage(BaseModel):
 
 
 class Deleted(BaseModel):
-    """A profile is gone. `already_gone` means a retried DELETE found it deleted by our first try."""
+    """A profile is gone. `already_gone`: a retried DELETE found it deleted by our first try."""
 
     profile_id: int
     already_gone: bool = False

@@ -298,7 +298,7 @@ def test_any_typed_name_in_quotes_reaches_create_exactly(name, quote, gap):
 
 def any_case(word: str):
     return st.lists(st.booleans(), min_size=len(word), max_size=len(word)).map(
-        lambda uppers: "".join(c.upper() if up else c for c, up in zip(word, uppers))
+        lambda uppers: "".join(c.upper() if up else c for c, up in zip(word, uppers, strict=True))
     )
 
 

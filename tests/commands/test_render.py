@@ -93,7 +93,10 @@ def shown(message: dict) -> dict:
     }
 
 
-def prompts(names=st.text()):
+ANY_TEXT = st.text()
+
+
+def prompts(names=ANY_TEXT):
     return st.builds(
         Prompt,
         id=st.text(alphabet="0123456789abcdefXYZ_-", min_size=16, max_size=32),
@@ -178,8 +181,8 @@ def test_a_deleted_note_for_any_name_mentions_only_who_deleted(prompt):
 
 # Examples
 
-WIDE = ["東京歯科クリニック", "🦷 Dental 😀", "Acme", "한국어 이름", "ｆｕｌｌｗｉｄｔｈ", "中" * 30,
-        "👨\u200d👩\u200d👧 family", "Smith & <Sons>"]
+WIDE = ["東京歯科クリニック", "🦷 Dental 😀", "Acme", "한국어 이름", "ｆｕｌｌｗｉｄｔｈ",
+        "中" * 30, "👨\u200d👩\u200d👧 family", "Smith & <Sons>"]
 
 
 def page_of(names, when=datetime(2024, 6, 30, 14, 0, tzinfo=UTC)):

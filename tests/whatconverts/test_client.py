@@ -455,7 +455,8 @@ def test_a_create_whose_answer_is_lost_is_sent_once_and_may_have_been_made(api, 
 
     assert raised.value.may_have_applied is True
     [request] = sent(api)
-    assert (request.method, request.form) == ("POST", {"profile_name": "Smith & Sons – Lost Answer"})
+    assert request.method == "POST"
+    assert request.form == {"profile_name": "Smith & Sons – Lost Answer"}
     new = [p for p in api.profiles(SMITH) if p["profile_id"] not in before]
     assert [p["profile_name"] for p in new] == ["Smith & Sons – Lost Answer"]
 

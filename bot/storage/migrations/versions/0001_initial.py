@@ -1,13 +1,12 @@
 """delete prompts, audit trail, channel bindings
 
 Revision ID: 0001
-Revises: 
+Revises: (none)
 Create Date: 2026-12-03
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
