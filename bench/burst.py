@@ -27,11 +27,12 @@ from bot.localslack import LocalSlack  # noqa: E402
 from bot.standin import StandIn  # noqa: E402
 
 
-def procfile_web() -> str:
+def procfile(kind: str = "web") -> str:
+    """The Procfile's command for a process type, as Heroku would run it."""
     for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.startswith("web:"):
+        if line.startswith(f"{kind}:"):
             return line.split(":", 1)[1].strip()
-    raise SystemExit("no web: line in the Procfile")
+    raise SystemExit(f"no {kind}: line in the Procfile")
 
 
 def free_port() -> int:
@@ -189,12 +190,12 @@ def main() -> None:
 
     global standin_token, standin_secret
     standin_token, standin_secret = secrets.token_hex(8), secrets.token_hex(8)
-    textbook = procfile_web().replace("'bot.app:create_wsgi_app()'",
+    textbook = procfile().replace("'bot.app:create_wsgi_app()'",
                                       "'textbook_bot:create_wsgi_app()'")
     with StandIn(token=standin_token, secret=standin_secret) as standin:
         standin.add_account(9001, "Bench", names=[f"Profile {i} – {'long name ' * 8}"
                                                   for i in range(600)])
-        ours = run_bot("this bot", procfile_web(), standin, args)
+        ours = run_bot("this bot", procfile(), standin, args)
         theirs = run_bot("textbook", textbook, standin, args)
 
     print(f"Burst: {args.commands} signed commands at {args.rate:g}/s, upstream latency "

@@ -23,19 +23,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from burst import ROOT, RssSampler, free_port, procfile_web
+from burst import ROOT, RssSampler, free_port, procfile
 
 from bot.localslack import LocalSlack
 from bot.standin import StandIn
 
 ACCOUNT = 3001
-
-
-def procfile_release() -> str:
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.startswith("release:"):
-            return line.split(":", 1)[1].strip()
-    raise SystemExit("no release: line in the Procfile")
 
 
 def main() -> None:
@@ -59,9 +52,9 @@ def main() -> None:
             "UPSTREAM_CONCURRENCY": str(args.cap), "PYTHONPATH": str(ROOT),
             "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
         }
-        subprocess.run(procfile_release(), shell=True, cwd=ROOT, env=env, check=True,
+        subprocess.run(procfile("release"), shell=True, cwd=ROOT, env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        process = subprocess.Popen(procfile_web(), shell=True, cwd=ROOT, env=env,
+        process = subprocess.Popen(procfile(), shell=True, cwd=ROOT, env=env,
                                    start_new_session=True, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
         sampler = RssSampler(process.pid)

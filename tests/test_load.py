@@ -45,6 +45,25 @@ def test_commands_waiting_for_a_worker_are_told_it_is_coming(small_bot):
         bot.answer(key, timeout=30)
 
 
+def test_clicks_waiting_for_a_worker_are_told_it_is_coming(standin, database):
+    server, bot = start_bot(standin, database, workers=1, work_queue=5)
+    try:
+        first = bot.ask("list 1001")
+        standin.latency = 0.5
+        _, busy = bot.command("list 1002")
+
+        _, key = bot.click(buttons(first)["Next ▶"])
+        note, page = bot.slack.inbox.wait(key, count=2, timeout=10)
+
+        assert "Working on it" in text_of(note.payload)
+        assert note.payload["replace_original"] is False
+        assert "page 2 of 3" in text_of(page.payload) and page.payload["replace_original"]
+        bot.answer(busy)
+    finally:
+        bot.slack.close()
+        server.shutdown()
+
+
 def test_a_full_queue_refuses_with_a_short_note_and_no_upstream_call(standin, database):
     server, bot = start_bot(standin, database, workers=1, work_queue=0)
     try:

@@ -248,6 +248,19 @@ def test_a_reader_cannot_open_or_submit_a_form(team_bot):
     assert writes(team_bot) == []
 
 
+def test_a_form_answer_slack_will_not_show_in_the_channel_comes_as_a_direct_message(bot):
+    bot.command("create 1002")
+    form = bot.form()
+    bot.slack.inbox.fail_method = "chat.postEphemeral"
+
+    bot.submit(form, "Smith & Sons – Direct")
+    direct = [m for m in bot.slack.inbox.wait_for_call("chat.postMessage", 2)
+              if m["channel"] == "U0PAT"]
+
+    assert len(direct) == 1 and "Created profile 60004" in json.dumps(direct[0])
+    assert len(writes(bot)) == 1
+
+
 def test_a_form_that_slack_could_not_open_says_how_to_type_the_name(bot):
     bot.slack.inbox.fail_method = "views.open"
 

@@ -197,9 +197,12 @@ class ProfilesCommand:
                            caller.user)
             _tell(respond, STALE)
             return
-        if self.pool.submit(job, value, caller, respond) is Admission.REFUSED:
+        admission = self.pool.submit(job, value, caller, respond)
+        if admission is Admission.REFUSED:
             logger.warning("work pool full: refused a click from user=%s", caller.user)
             _tell(respond, BUSY)
+        elif admission is Admission.QUEUED:
+            _tell(respond, WORKING)
 
     # Work done in the pool
 
@@ -421,7 +424,7 @@ class ProfilesCommand:
             self.slack.views_open(trigger_id=caller.trigger_id, view=view)
         except (SlackApiError, OSError) as error:
             logger.warning("views.open failed for user=%s: %s", caller.user,
-                           type(error).__name__)
+                           _slack_error(error))
             _tell(respond, "I couldn't open the form (Slack allows 3 seconds). Try again, or "
                            "type the name: `/profiles create ACCOUNT NAME`.")
 
@@ -433,11 +436,18 @@ class ProfilesCommand:
         self._post_ephemeral(caller, message)
 
     def _post_ephemeral(self, caller: Caller, message: dict) -> None:
+        """A form's answer, in its channel for the user only; failing that, in a direct message."""
         try:
             self.slack.chat_postEphemeral(channel=caller.channel, user=caller.user, **message)
+            return
         except (SlackApiError, OSError) as error:
-            logger.warning("could not post the form's answer to user=%s: %s", caller.user,
-                           type(error).__name__)
+            logger.warning("could not post the form's answer in channel=%s to user=%s: %s",
+                           caller.channel, caller.user, _slack_error(error))
+        try:
+            self.slack.chat_postMessage(channel=caller.user, **message)
+        except (SlackApiError, OSError) as error:
+            logger.warning("could not send the form's answer to user=%s at all: %s",
+                           caller.user, _slack_error(error))
 
     # Deleting
 
@@ -564,9 +574,8 @@ class ProfilesCommand:
         try:
             self.slack.chat_postMessage(channel=caller.channel, **message)
         except (SlackApiError, OSError) as error:
-            reason = getattr(getattr(error, "response", None), "get", lambda _: None)("error")
             logger.warning("announcement not posted in channel=%s: %s", caller.channel,
-                           reason or type(error).__name__)
+                           _slack_error(error))
 
 
 def _verb(request) -> str:
@@ -592,7 +601,7 @@ class _Progress:
             self.ts = answer.get("ts")
         except (SlackApiError, OSError) as error:
             logger.warning("no progress message in channel=%s: %s", self.channel,
-                           type(error).__name__)
+                           _slack_error(error))
 
     def update(self, done: int, total: int) -> None:
         if self.ts is None or (time.monotonic() - self.shown_at < PROGRESS_EVERY_SECONDS
@@ -610,7 +619,7 @@ class _Progress:
             self.slack.chat_update(channel=self.channel, ts=self.ts, **message)
         except (SlackApiError, OSError) as error:
             logger.warning("progress not updated in channel=%s: %s", self.channel,
-                           type(error).__name__)
+                           _slack_error(error))
 
 
 def _changes_something(request) -> bool:
@@ -628,6 +637,13 @@ def _csv(profiles: list) -> str:
         writer.writerow([profile.profile_id, profile.profile_name or "",
                          created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else ""])
     return out.getvalue()
+
+
+def _slack_error(error: Exception) -> str:
+    """Slack's error code (`not_in_channel`, ...) or the exception's name: never a payload."""
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error") or "SlackApiError")
+    return type(error).__name__
 
 
 def _or_slack_error(work, on_error):
