@@ -163,7 +163,7 @@ class Demo:
                 continue
             if method == "views.open":
                 self.form = params.get("view") or {}
-                print(f"[form opened: {self.form.get('title', {}).get('text', '')}]")
+                print(f"[form opened: {self.form['title']['text']} · {render_text(self.form)}]")
             elif method == "files.completeUploadExternal":
                 print(f"[file uploaded to the channel] {_uploaded(self.slack, params)}")
             else:

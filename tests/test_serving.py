@@ -132,7 +132,7 @@ def test_the_demo_with_no_input_runs_its_tour():
     assert "> /profiles help" in result.stdout
     assert "page 2 of 3" in result.stdout
     assert "deleted from account 1002" in result.stdout
-    assert "[form opened: New profile in 1002]" in result.stdout
+    assert "[form opened: New profile · In account 1002]" in result.stdout
     assert "created profile Smith & Sons – Uptown (60004)" in result.stdout
     assert "This channel now uses account 1002" in result.stdout
     assert "1 match for “google”" in result.stdout

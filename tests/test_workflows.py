@@ -151,7 +151,8 @@ def test_create_without_a_name_opens_a_form_and_saving_it_creates(bot):
 
     assert ack.status_code == 200
     assert form["type"] == "modal" and form["callback_id"] == "profiles.form.create"
-    assert "1002" in form["title"]["text"]
+    assert form["title"]["text"] == "New profile"
+    assert form["blocks"][0]["elements"][0]["text"] == "In account 1002"
     assert bot.slack.inbox.calls("views.open")[0]["trigger_id"].endswith(".local")
     assert writes(bot) == []
 
@@ -199,7 +200,8 @@ def test_a_row_menu_renames_through_a_form_filled_with_the_old_name(bot):
 
     assert ack.status_code == 200
     assert form["callback_id"] == "profiles.form.rename"
-    assert form["blocks"][0]["element"]["initial_value"] == "Smith & Sons – Storm Damage"
+    assert form["blocks"][1]["element"]["initial_value"] == "Smith & Sons – Storm Damage"
+    assert form["blocks"][0]["elements"][0]["text"] == "Profile 60002 in account 1002"
     bot.submit(form, "Smith & Sons – Hail")
     bot.slack.inbox.wait_for_call("chat.postEphemeral")
     [sent] = writes(bot)

@@ -400,8 +400,7 @@ class ProfilesCommand:
             return
         context = state.FormContext("create", request.account, caller.channel)
         self._open_view(caller, respond, render.name_form(
-            "profiles.form.create", f"New profile in {request.account}",
-            state.form_metadata(context)))
+            "profiles.form.create", state.form_metadata(context), request.account))
 
     def _open_rename_form(self, row: state.Row, caller: Caller, respond: Respond) -> None:
         request = RenameProfile(row.account, row.profile, "")
@@ -416,8 +415,8 @@ class ProfilesCommand:
             return
         context = state.FormContext("rename", row.account, caller.channel, row.profile)
         self._open_view(caller, respond, render.name_form(
-            "profiles.form.rename", f"Rename profile {row.profile}"[:24],
-            state.form_metadata(context), initial=(profile.profile_name or "")[:250]))
+            "profiles.form.rename", state.form_metadata(context), row.account, row.profile,
+            initial=(profile.profile_name or "")[:render.NAME_FORM_LIMIT]))
 
     def _open_view(self, caller: Caller, respond: Respond, view: dict) -> None:
         try:

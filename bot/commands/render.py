@@ -153,14 +153,19 @@ def accounts_page(page_number: int, page: AccountPage) -> Message:
     return message(f"Accounts, page {page_number} of {total_pages}", blocks)
 
 
-def name_form(callback_id: str, title: str, metadata: str, initial: str | None = None) -> dict:
-    """The modal that asks for a profile name (create, or rename with the old name filled in)."""
+def name_form(callback_id: str, metadata: str, account: int, profile: int | None = None,
+              initial: str | None = None) -> dict:
+    """The modal that asks for a profile name: a new one, or (with `profile`) a rename with the
+    old name filled in. Ids go in a line of their own: a title holds only 24 characters."""
+    title, where = (("New profile", f"In account {account}") if profile is None else
+                    ("Rename profile", f"Profile {profile} in account {account}"))
     field = PlainTextInputElement(action_id="name", initial_value=initial or None,
                                   max_length=NAME_FORM_LIMIT,
                                   placeholder="e.g. Acme Dental – Uptown")
     view = View(type="modal", callback_id=callback_id, title=title, submit="Save",
                 close="Cancel", private_metadata=metadata,
-                blocks=[InputBlock(block_id="name", label="Profile name", element=field)])
+                blocks=[ContextBlock(elements=[MarkdownTextObject(text=where)]),
+                        InputBlock(block_id="name", label="Profile name", element=field)])
     return view.to_dict()
 
 

@@ -1,6 +1,7 @@
 """What goes out: every message inert, whole, aligned and within Slack's limits."""
 
 import html
+import json
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -8,14 +9,15 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from slack_sdk.models.views import View
 from wcwidth import wcswidth
 
 from bot.commands import render, state
-from bot.commands.parse import ListProfiles
+from bot.commands.parse import FindProfiles, ListProfiles
 from bot.commands.text import PLACEHOLDER, escape
 from bot.storage.store import Prompt
-from bot.whatconverts import Profile, ProfilePage
-from tests.helpers import assert_valid_message, buttons, live_mentions
+from bot.whatconverts import Account, AccountPage, Profile, ProfilePage
+from tests.helpers import assert_valid_message, buttons, live_mentions, page_buttons
 
 FENCE = "```"
 TRICKY = [
@@ -281,3 +283,55 @@ def test_filters_keep_the_case_of_times():
 
     context = message["blocks"][1]["elements"][0]["text"]
     assert context == "Since 2024-06-30T14:00:00Z · until 2025-01-01 · oldest first"
+
+
+IDS = st.integers(1, 10**18 - 1)
+
+
+@given(IDS, st.one_of(st.none(), IDS), NAMES)
+def test_a_name_form_for_any_ids_and_old_name_is_a_valid_modal(account, profile, old_name):
+    context = state.FormContext("rename" if profile else "create", account, "C0123", profile)
+
+    initial = (old_name or "")[:render.NAME_FORM_LIMIT]
+
+    view = render.name_form("profiles.form.x", state.form_metadata(context), account, profile,
+                            initial=initial)
+
+    assert View(**view).validate_json() is None
+    assert state.read_form_metadata(view["private_metadata"]) == context
+    assert live_mentions(view["blocks"][0]) == []  # the mrkdwn line; the field is plain text
+    assert view["blocks"][1]["element"].get("initial_value") == (initial or None)
+
+
+@given(IDS, st.text(min_size=1, max_size=200), st.lists(NAMES, max_size=300),
+       st.integers(1, 250), st.integers(1, 50))
+def test_found_pages_for_any_text_and_names_are_valid_inert_messages(account, text, names,
+                                                                     per_page, page):
+    request = FindProfiles(account, text, page, per_page)
+    matches = [Profile(profile_id=i + 1, profile_name=name) for i, name in enumerate(names)]
+
+    message = render.found_page(request, matches)
+
+    assert_valid_message(message)
+    assert live_mentions(shown(message)) == []
+    for button in page_buttons(message).values():
+        assert state.read_find_value(button["value"]) == replace(request,
+                                                                page=button_page(button))
+
+
+def button_page(button: dict) -> int:
+    return json.loads(button["value"])["page"]
+
+
+@given(st.lists(st.tuples(IDS, NAMES, st.integers(0, 10_000)), max_size=250),
+       st.integers(1, 1000), st.integers(0, 1000))
+def test_accounts_pages_for_any_names_are_valid_inert_messages(accounts, page, total_pages):
+    answer = AccountPage(
+        page_number=page, total_pages=total_pages, total_accounts=len(accounts),
+        accounts=[Account(account_id=i, account_name=n, profiles=[{}] * count)
+                  for i, n, count in accounts])
+
+    message = render.accounts_page(page, answer)
+
+    assert_valid_message(message)
+    assert live_mentions(shown(message)) == []
