@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from bot.commands import render
 from bot.storage import Store
 from tests.conftest import start_bot
 from tests.helpers import buttons, menus, page_buttons, text_of
@@ -270,6 +271,18 @@ def test_a_form_that_slack_could_not_open_says_how_to_type_the_name(bot):
 
     assert "create ACCOUNT NAME" in text_of(bot.answer(key))
     assert writes(bot) == []
+
+
+def test_a_crash_while_opening_a_form_still_gets_an_answer(bot, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(render, "name_form", broken)
+
+    _, key = bot.command("create 1002")
+
+    assert "Something went wrong on our side" in text_of(bot.answer(key))
+    assert "RuntimeError: a bug" in caplog.text
 
 
 # export

@@ -112,7 +112,7 @@ class ProfilesCommand:
         if isinstance(request, Help):
             ack(response_type="ephemeral", **render.help_message(request.problem))
             return
-        admission = self.pool.submit(self._answer_command, request, caller, respond)
+        admission = self.pool.submit(_answering(self._answer_command), request, caller, respond)
         if admission is Admission.REFUSED:
             logger.warning("work pool full: refused %s for user=%s", _verb(request), caller.user)
             ack(response_type="ephemeral", **render.note(BUSY))
@@ -197,7 +197,7 @@ class ProfilesCommand:
                            caller.user)
             _tell(respond, STALE)
             return
-        admission = self.pool.submit(job, value, caller, respond)
+        admission = self.pool.submit(_answering(job), value, caller, respond)
         if admission is Admission.REFUSED:
             logger.warning("work pool full: refused a click from user=%s", caller.user)
             _tell(respond, BUSY)
@@ -575,6 +575,18 @@ class ProfilesCommand:
         except (SlackApiError, OSError) as error:
             logger.warning("announcement not posted in channel=%s: %s", caller.channel,
                            _slack_error(error))
+
+
+def _answering(job):
+    """`job` in the pool, with a last answer if it crashes: the user never hears nothing."""
+    def run(value, caller: Caller, respond: Respond) -> None:
+        try:
+            job(value, caller, respond)
+        except Exception:
+            logger.exception("%s crashed for user=%s", getattr(job, "__name__", "job"),
+                             caller.user)
+            _tell(respond, BROKEN)
+    return run
 
 
 def _verb(request) -> str:
