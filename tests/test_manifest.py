@@ -7,7 +7,7 @@ import jsonschema
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = ROOT.parent / "shared" / "slack" / "manifest.schema.1.0.0.json"
+SCHEMA = ROOT / "tests" / "data" / "manifest.schema.1.0.0.json"
 
 
 def load_manifest() -> dict:
