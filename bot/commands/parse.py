@@ -5,14 +5,13 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from bot.commands.text import decode_command_text, inline_code
+from bot.commands.text import decode_command_text, inline_code, unquote_name
 
 MAX_PER_PAGE = 250
 FIND_TEXT_LIMIT = 200  # it travels in the paging buttons' values
 DEFAULT_PER_PAGE = 25
 _TOKEN = re.compile(r"\S+")
 _DASHES = ("\u2014", "\u2013")  # phones turn "--" into an em or en dash
-_QUOTE_CHARS = "\"'"
 
 
 class ParseError(Exception):
@@ -243,9 +242,7 @@ def _name(verb: str, text: str, args: list[re.Match], after: int, label: str = "
     """The rest of the line after the ids; a name wrapped in matching quotes loses the quotes."""
     if len(args) <= after:
         _fail(verb, f"`{verb}` needs a {label} after the ids.")
-    name = text[args[after - 1].end():].strip()
-    if len(name) >= 2 and name[0] in _QUOTE_CHARS and name[-1] == name[0]:
-        name = name[1:-1]
+    name = unquote_name(text[args[after - 1].end():])
     if not name.strip():
         _fail(verb, f"The {label} is empty.")
     return name

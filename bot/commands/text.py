@@ -4,6 +4,7 @@ import html
 
 # Phones turn straight quotes into curly ones; users mean the straight ones.
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+_QUOTE_CHARS = "\"'"
 PLACEHOLDER = "(no name)"
 CODE_LIMIT = 100  # characters of user text quoted back; more would not fit a message
 
@@ -12,6 +13,18 @@ def decode_command_text(text: str) -> str:
     """Undo the only escaping Slack applies to command text, and straighten curly quotes."""
     decoded = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return decoded.translate(_QUOTES)
+
+
+def unquote_name(name: str) -> str:
+    """A name as the user means it: curly quotes straight, outer matching quotes and spaces gone.
+
+    The command line and the name forms both go through this, so `"Bob's Shop"` is one name
+    wherever it is typed.
+    """
+    name = name.translate(_QUOTES).strip()
+    if len(name) >= 2 and name[0] in _QUOTE_CHARS and name[-1] == name[0]:
+        name = name[1:-1]
+    return name
 
 
 def escape(text: str) -> str:
