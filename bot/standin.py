@@ -221,11 +221,12 @@ class StandIn:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, token: str = "demo-token",
                  secret: str = "demo-secret", latency: float = 0.0, seed: bool = True,
-                 single_shape: str = "list"):
+                 single_shape: str = "list", write_shape: str = "bare"):
         self.host = host
         self.port = port
         self.latency = latency
         self.single_shape = single_shape
+        self.write_shape = write_shape
         self.requests: list[Recorded] = []
         self._token = token
         self._secret = secret
@@ -303,6 +304,17 @@ class StandIn:
         if shape not in SINGLE_SHAPES:
             raise ValueError(f"single_shape must be one of {SINGLE_SHAPES}, not {shape!r}.")
         self._single_shape = shape
+
+    @property
+    def write_shape(self) -> str:
+        """How a create or an edit answers: the bare profile (documented) or the list wrapper."""
+        return self._write_shape
+
+    @write_shape.setter
+    def write_shape(self, shape: str) -> None:
+        if shape not in SINGLE_SHAPES:
+            raise ValueError(f"write_shape must be one of {SINGLE_SHAPES}, not {shape!r}.")
+        self._write_shape = shape
 
     @property
     def daily_quota(self) -> int | None:
@@ -509,16 +521,17 @@ class StandIn:
                 return 200, self._list_profiles(account, query)
             if len(parts) == 3 and method == "POST":
                 name = self._required_name(form)
-                return 200, _profile_view(self._add_profile(account, name, _now()))
+                return 200, self._shaped(self._add_profile(account, name, _now()),
+                                         self.write_shape)
             if len(parts) == 3 or method not in ("GET", "POST", "DELETE"):
                 raise _ApiError(404, NOT_FOUND)
 
             profile = self._profile(account, parts[3])
             if method == "GET":
-                return 200, self._single(profile)
+                return 200, self._shaped(profile, self.single_shape)
             if method == "POST":
                 profile["profile_name"] = self._required_name(form)
-                return 200, _profile_view(profile)
+                return 200, self._shaped(profile, self.write_shape)
             del account.profiles[profile["profile_id"]]
             return 200, {"profile_id": profile["profile_id"]}
 
@@ -543,8 +556,9 @@ class StandIn:
         page["profiles"] = [_profile_view(profile) for profile in page["profiles"]]
         return page
 
-    def _single(self, profile: dict) -> dict:
-        if self.single_shape == "bare":
+    @staticmethod
+    def _shaped(profile: dict, shape: str) -> dict:
+        if shape == "bare":
             return _profile_view(profile)
         return {
             "page_number": 1,

@@ -248,7 +248,7 @@ def test_an_expired_prompt_deletes_nothing(bot, database):
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("list abc", "ACCOUNT must be a WhatConverts id (a number), not `abc`."),
+    ("list abc", "ACCOUNT must be a WhatConverts id (a whole number from 1), not `abc`."),
     ("list 1001 --pgae 2", "Unknown option `--pgae`. Did you mean `--page`?"),
     ("list 1001 --since 2024-13-01", "`--since` takes a date like"),
     ("list 1001 --per-page 251", "`--per-page` takes a number from 1 to 250, not `251`."),
@@ -257,7 +257,7 @@ def test_an_expired_prompt_deletes_nothing(bot, database):
     ("create 1001 \"  \"", "The NAME is empty."),
     ("rename 1001 5", "`rename` needs a NAME after the ids."),
     ("get 1001", "`get` needs ACCOUNT and PROFILE."),
-    ("delete 1001 x", "PROFILE must be a WhatConverts id (a number), not `x`."),
+    ("delete 1001 x", "PROFILE must be a WhatConverts id (a whole number from 1), not `x`."),
 ])
 def test_bad_input_gets_a_short_answer_and_no_upstream_call(bot, text, expected):
     ack, _ = bot.command(text)
@@ -290,7 +290,7 @@ def test_an_unknown_verb_is_named_and_the_closest_suggested(bot):
     (200, "Invalid account ID.", "Account 1001 was not found"),
     (503, "Service unavailable.", "WhatConverts is not answering right now"),
     (429, "Daily API request limit reached.", "used up today's WhatConverts API requests"),
-    (400, None, "WhatConverts refused that"),
+    (400, None, "Account 1001 was not found"),
 ])
 def test_upstream_failures_become_a_sentence_without_raw_json(bot, status, body, expected):
     bot.standin.fail_next(status, body, times=10)

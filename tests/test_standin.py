@@ -250,6 +250,25 @@ def test_an_unknown_single_shape_is_rejected_at_once(api):
         api.single_shape = "tree"
 
 
+def test_writes_answer_the_bare_profile_by_default_and_the_list_wrapper_on_request(api):
+    bare = post(api, "/accounts/1002/profiles/60001", {"profile_name": "Bare"}).json()
+    api.write_shape = "list"
+    renamed = post(api, "/accounts/1002/profiles/60001", {"profile_name": "Wrapped"}).json()
+    created = post(api, "/accounts/1003/profiles", {"profile_name": "New"}).json()
+
+    assert bare == {"profile_id": 60001, "profile_name": "Bare",
+                    "date_created": "2025-06-03T09:12:45Z"}
+    assert renamed == {
+        "page_number": 1, "profiles_per_page": 1, "total_pages": 1, "total_profiles": 1,
+        "profiles": [{**bare, "profile_name": "Wrapped"}],
+    }
+    assert created["profiles"] == api.profiles(1003)
+    assert delete(api, "/accounts/1003/profiles/" + str(created["profiles"][0]["profile_id"])
+                  ).json() == {"profile_id": created["profiles"][0]["profile_id"]}
+    with pytest.raises(ValueError):
+        api.write_shape = "tree"
+
+
 # Writes
 
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import requests
 from pydantic import ValidationError
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, InvalidHeader, MaxRetryError
+from urllib3.exceptions import ConnectTimeoutError, InvalidHeader, MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
 from bot.whatconverts.errors import (
@@ -49,10 +49,12 @@ _CREDENTIAL_WORDS = re.compile(r"api (token|key|secret)|unauthori[sz]ed|master a
 class CappedRetry(Retry):
     """urllib3's Retry with two ceilings, so that a user always hears back within a minute.
 
-    WhatConverts does not document its throttling answer; a long `Retry-After` would otherwise
-    hold a user's command for as long as the server asks. And no retry starts more than
-    `BUDGET_SECONDS` after the first failure. Worst case: a first attempt (13 s of timeouts),
-    the budget (20 s), one capped wait (8 s) and a last attempt (13 s): 54 s.
+    WhatConverts does not document its throttling answer. An answer asking for a wait longer than
+    `MAX_RETRY_AFTER` is not retried at all: waiting would hold a user's command for as long as
+    the server asks, and sending again sooner goes against what it asked; the caller gets the
+    answer, `Retry-After` and all. And no retry starts more than `BUDGET_SECONDS` after the first
+    failure. Worst case: a first attempt (13 s of timeouts), the budget (20 s), one wait (8 s)
+    and a last attempt (13 s): 54 s.
     """
 
     MAX_RETRY_AFTER = 8.0
@@ -72,12 +74,22 @@ class CappedRetry(Retry):
         late = started is not None and time.monotonic() - started > self.BUDGET_SECONDS
         return late or super().is_exhausted()
 
-    def get_retry_after(self, response):
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None,
+                  _stacktrace=None):
+        asked = _asked_wait(response.headers) if response is not None else None
+        if asked is not None and asked > self.MAX_RETRY_AFTER:
+            # With raise_on_status off, urllib3's urlopen answers this response at once.
+            raise MaxRetryError(_pool, url, ResponseError(f"Retry-After {asked:.0f} s"))
+
         try:
-            seconds = super().get_retry_after(response)
-        except InvalidHeader:
-            # A header we cannot read must not turn a retryable answer into a failure: back off.
-            return None
+            return super().increment(method, url, response, error, _pool, _stacktrace)
+        except MaxRetryError as exhausted:
+            # The last error alone would hide an earlier attempt that reached the server.
+            exhausted.earlier = self.history
+            raise
+
+    def get_retry_after(self, response):
+        seconds = _asked_wait(response.headers)
         return None if seconds is None else min(seconds, self.MAX_RETRY_AFTER)
 
 
@@ -97,6 +109,24 @@ def default_retry() -> Retry:
         respect_retry_after_header=True,
         raise_on_status=False,
     )
+
+
+# urllib3's own reading of Retry-After, seconds or an HTTP date (it caps either at six hours).
+_RETRY_AFTER_READER = Retry()
+
+
+def _asked_wait(headers) -> float | None:
+    """`Retry-After` in seconds, given as seconds or as an HTTP date; None if absent or unreadable.
+
+    A header we cannot read must not turn a retryable answer into a failure: urllib3 backs off.
+    """
+    value = headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return float(_RETRY_AFTER_READER.parse_retry_after(value))
+    except InvalidHeader:
+        return None
 
 
 def next_quota_reset(now: datetime | None = None) -> datetime:
@@ -165,23 +195,17 @@ class WhatConverts:
     def get_profile(self, account_id: int, profile_id: int) -> Profile:
         path = f"/accounts/{account_id}/profiles/{profile_id}"
         body, _ = self._call("GET", path)
-
-        # Documented as the list's answer; some servers send the bare profile instead.
-        if isinstance(body.get("profiles"), list):
-            if not body["profiles"]:
-                raise NotFound("no profile in the answer", what="profile")
-            body = body["profiles"][0]
-        return self._parse(Profile, body)
+        return self._one_profile(body)
 
     def create_profile(self, account_id: int, name: str) -> Profile:
         path = f"/accounts/{account_id}/profiles"
         body, _ = self._call("POST", path, data={"profile_name": name})
-        return self._parse(Profile, body, wrote=True)
+        return self._one_profile(body, wrote=True)
 
     def rename_profile(self, account_id: int, profile_id: int, name: str) -> Profile:
         path = f"/accounts/{account_id}/profiles/{profile_id}"
         body, _ = self._call("POST", path, data={"profile_name": name})
-        return self._parse(Profile, body, wrote=True)
+        return self._one_profile(body, wrote=True)
 
     def delete_profile(self, account_id: int, profile_id: int) -> Deleted:
         path = f"/accounts/{account_id}/profiles/{profile_id}"
@@ -247,8 +271,11 @@ class WhatConverts:
     # Transport
 
     def _call(self, method: str, path: str, *, params=None, data=None) -> tuple[dict, int]:
-        """Send one request (urllib3 retries it where allowed); answer the JSON body and retries."""
-        what = "profile" if "/profiles/" in path else "account"
+        """Send one request (urllib3 retries it where allowed); answer the JSON body and retries.
+
+        Only a read is harmless to have lost: any other request (a delete too) whose answer was
+        lost after it may have reached the server is `Unavailable(may_have_applied=True)`.
+        """
         self._calls.count = self.calls_made() + 1
         started = time.monotonic()
         try:
@@ -263,7 +290,7 @@ class WhatConverts:
             )
             raise Unavailable(
                 f"could not reach WhatConverts ({type(error).__name__})",
-                may_have_applied=sent and method not in RETRY_METHODS,
+                may_have_applied=sent and method != "GET",
             ) from None
 
         retries = len(response.raw.retries.history) if response.raw.retries else 0
@@ -272,26 +299,54 @@ class WhatConverts:
             method, path, response.status_code, _ms(started), retries,
         )
         try:
-            return _check(response, what), retries
+            return _check(response, _subject(path), read=method == "GET"), retries
         except WhatConvertsError as error:
             error.retried = retries > 0
-            if isinstance(error, Unavailable) and method not in RETRY_METHODS:
-                error.may_have_applied = response.status_code not in NOT_APPLIED_STATUSES
+            if isinstance(error, Unavailable) and method != "GET":
+                earlier = response.raw.retries.history if response.raw.retries else ()
+                error.may_have_applied = response.status_code not in NOT_APPLIED_STATUSES or any(
+                    _attempt_may_have_applied(attempt.error, attempt.status) for attempt in earlier
+                )
             raise
+
+    def _one_profile(self, body: dict, wrote: bool = False) -> Profile:
+        """The profile an answer is about: the list's wrapper with one item, or the bare object."""
+        profiles = body.get("profiles")
+        if isinstance(profiles, list):
+            if not profiles and not wrote:
+                raise NotFound("no profile in the answer", what="profile")
+            # A write answered with an empty list was done all the same: _parse says so.
+            body = profiles[0] if profiles else {}
+        return self._parse(Profile, body, wrote=wrote)
 
     @staticmethod
     def _parse(model, body: dict, wrote: bool = False):
         try:
             return model.model_validate(body)
         except ValidationError as error:
-            logger.warning("whatconverts answer did not fit %s: %s", model.__name__, error)
+            # Where and what, never the input: pydantic's own text quotes profile names.
+            problems = [
+                f"{'.'.join(map(str, problem['loc'])) or 'body'} {problem['type']}"
+                for problem in error.errors(include_url=False, include_input=False)[:5]
+            ]
+            logger.warning(
+                "whatconverts answer did not fit %s: %d problems (%s)",
+                model.__name__, error.error_count(), ", ".join(problems),
+            )
             # A write answered 2xx was done, whatever shape the answer came in.
             raise Unavailable(
                 "WhatConverts answered in an unexpected shape", may_have_applied=wrote
             ) from None
 
 
-def _check(response: requests.Response, what: str) -> dict:
+def _subject(path: str) -> str | None:
+    """What a path's last id names: the account or the profile; None for the accounts list."""
+    if "/profiles/" in path:
+        return "profile"
+    return "account" if path.startswith("/accounts/") else None
+
+
+def _check(response: requests.Response, what: str | None, read: bool) -> dict:
     """The JSON body, or the error it stands for: `error_message` counts whatever the status."""
     status = response.status_code
     try:
@@ -306,13 +361,13 @@ def _check(response: requests.Response, what: str) -> dict:
         return body
 
     message = str(message or "")
+    # The quota's status is undocumented: its words decide, before a 403 could blame the key.
+    if _QUOTA_WORDS.search(message):
+        raise QuotaExhausted(message, resets_at=next_quota_reset(), status=status)
     if status in (401, 403) or _CREDENTIAL_WORDS.search(message):
         raise CredentialsRefused(message or f"refused with status {status}", status)
     if status == 429:
-        if _QUOTA_WORDS.search(message):
-            raise QuotaExhausted(message, resets_at=next_quota_reset(), status=status)
-        retry_after = response.headers.get("Retry-After")
-        seconds = float(retry_after) if retry_after and retry_after.isdigit() else None
+        seconds = _asked_wait(response.headers)
         raise RateLimited(message or "too many requests", retry_after=seconds, status=status)
     if status >= 500:
         raise Unavailable(message or f"WhatConverts answered {status}", status)
@@ -321,18 +376,36 @@ def _check(response: requests.Response, what: str) -> dict:
     if invalid:
         raise NotFound(message, what=invalid.group(1).lower(), status=status)
     if status == 404:
-        raise NotFound(message or "not found", what=what, status=status)
-    raise InputRejected(message or f"refused with status {status}", status)
+        raise NotFound(message or "not found", what=what or "account", status=status)
+    if status == 400 and read and what and not message:
+        # The bot checks every parameter it sends, so a read refused without a word has a bad
+        # id: an old client saw an unknown account answered so.
+        raise NotFound("refused with status 400, no reason given", what=what, status=status)
+    if not message:
+        raise InputRejected(f"refused with status {status}, no reason given", status,
+                            reason_given=False)
+    raise InputRejected(message, status)
 
 
 def _may_have_been_sent(error: requests.RequestException) -> bool:
-    """False only when the connection was never made, so the server cannot have seen the request."""
+    """False only when no connection was ever made, so the server cannot have seen the request."""
     reason = error.args[0] if error.args else None
     if isinstance(reason, MaxRetryError):
-        reason = reason.reason
+        earlier = getattr(reason, "earlier", ())
+        return _attempt_may_have_applied(reason.reason, None) or any(
+            _attempt_may_have_applied(attempt.error, attempt.status) for attempt in earlier
+        )
     return not isinstance(reason, ConnectTimeoutError) and not isinstance(
         error, requests.exceptions.ConnectTimeout
     )
+
+
+def _attempt_may_have_applied(error: Exception | None, status: int | None) -> bool:
+    """One attempt in urllib3's history: did it reach the server without being told "not done"?"""
+    if error is not None:
+        # NewConnectionError (refused, unreachable) is a ConnectTimeoutError too: nothing sent.
+        return not isinstance(error, ConnectTimeoutError)
+    return status not in NOT_APPLIED_STATUSES
 
 
 def _ms(started: float) -> float:

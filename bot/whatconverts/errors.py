@@ -27,7 +27,14 @@ class NotFound(WhatConvertsError):
 
 
 class InputRejected(WhatConvertsError):
-    """WhatConverts refused what was sent; `detail` is its own words."""
+    """WhatConverts refused what was sent; `detail` is its own words when `reason_given`.
+
+    A refusal without a word (a bare 400) has `reason_given` false and a `detail` of our own.
+    """
+
+    def __init__(self, detail: str, status: int | None = None, reason_given: bool = True):
+        super().__init__(detail, status)
+        self.reason_given = reason_given
 
 
 class RateLimited(WhatConvertsError):

@@ -11,11 +11,14 @@ import threading
 import time as clock
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, time, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from urllib3.exceptions import MaxRetryError
 
+from bot.commands.explain import explain
 from bot.standin import StandIn
 from bot.whatconverts import (
     CredentialsRefused,
@@ -68,10 +71,14 @@ def closed_port() -> int:
 
 
 class HangUp:
-    """A loopback server that reads each request and hangs up without answering."""
+    """A loopback server that reads each request and hangs up without answering.
 
-    def __init__(self):
+    `once`: after the first request it stops listening, so every later connection is refused.
+    """
+
+    def __init__(self, once: bool = False):
         self.connections = 0
+        self._once = once
         self._stopping = threading.Event()
         self._listener = socket.create_server(("127.0.0.1", 0))
         # accept() does not wake when the socket closes; a short timeout lets close() finish.
@@ -95,6 +102,10 @@ class HangUp:
                     connection.recv(65536)
                 except OSError:
                     pass
+                if self._once:
+                    # Closed before the hang-up, so the client's next attempt finds no listener.
+                    self._listener.close()
+                    return
 
     def close(self):
         self._stopping.set()
@@ -201,6 +212,27 @@ def test_rename_profile_posts_the_new_name_to_the_profile(api, client):
     assert names[60001] == "Smith & Sons – Main Office"
 
 
+@pytest.mark.parametrize("write", ["create", "rename"])
+def test_a_write_answered_in_the_list_wrapper_answers_the_profile_like_a_bare_one(
+    api, client, write
+):
+    api.write_shape = "list"
+
+    if write == "create":
+        profile = client.create_profile(SMITH, "Smith & Sons – Wrapped")
+    else:
+        profile = client.rename_profile(SMITH, 60001, "Smith & Sons – Wrapped")
+
+    [request] = sent(api)
+    assert request.method == "POST"
+    assert request.form == {"profile_name": "Smith & Sons – Wrapped"}
+    assert isinstance(profile, Profile)
+    assert profile.profile_name == "Smith & Sons – Wrapped"
+    names = {p["profile_id"]: p["profile_name"] for p in api.profiles(SMITH)}
+    assert names[profile.profile_id] == "Smith & Sons – Wrapped"
+    assert (profile.profile_id == 60001) is (write == "rename")
+
+
 def test_delete_profile_sends_a_delete_and_answers_deleted(api, client):
     result = client.delete_profile(SMITH, 60003)
 
@@ -255,14 +287,46 @@ def test_an_unknown_profile_is_not_found_profile(api, client):
     assert request.path == PROFILES.format(ACME) + "/1"
 
 
-def test_a_bare_400_with_an_empty_body_is_input_rejected(api, client):
+@pytest.mark.parametrize(("read", "what", "told"), [
+    ("list", "account", "Account 1002 was not found in WhatConverts"),
+    ("get", "profile", "Profile 60001 was not found in account 1002."),
+])
+def test_a_read_refused_with_a_bare_400_is_not_found_for_the_id_it_names(api, client, read,
+                                                                          what, told):
+    api.fail_next(400, error_message=None)
+
+    with pytest.raises(NotFound) as raised:
+        if read == "list":
+            client.list_profiles(SMITH)
+        else:
+            client.get_profile(SMITH, 60001)
+
+    assert (raised.value.what, raised.value.status) == (what, 400)
+    [request] = sent(api)
+    assert request.method == "GET"
+    assert told in explain(raised.value, SMITH, None if read == "list" else 60001)
+
+
+@pytest.mark.parametrize("write", ["create", "rename"])
+def test_a_write_refused_with_a_bare_400_says_no_reason_was_given_and_where_to_check_ids(
+    api, client, write
+):
     api.fail_next(400, error_message=None)
 
     with pytest.raises(InputRejected) as raised:
-        client.create_profile(SMITH, "Anything")
+        if write == "create":
+            client.create_profile(SMITH, "Anything")
+        else:
+            client.rename_profile(SMITH, 60001, "Anything")
 
-    assert raised.value.status == 400
-    assert len(sent(api, "POST")) == 1
+    assert raised.value.status == 400 and raised.value.reason_given is False
+    [request] = sent(api)
+    assert (request.method, request.form) == ("POST", {"profile_name": "Anything"})
+    told = explain(raised.value, SMITH, None if write == "create" else 60001)
+    assert "WhatConverts refused that without saying why." in told
+    assert "`/profiles accounts`" in told
+    assert ("`/profiles list 1002`" in told) is (write == "rename")
+    assert "status 400" not in told
 
 
 def test_a_refused_name_is_input_rejected_in_whatconverts_words(api, client):
@@ -272,6 +336,22 @@ def test_a_refused_name_is_input_rejected_in_whatconverts_words(api, client):
     assert raised.value.detail == "Profile name is required."
     [request] = sent(api)
     assert request.form == {"profile_name": "   "}
+    assert explain(raised.value, SMITH) == (
+        ":no_entry: WhatConverts refused that: Profile name is required."
+    )
+
+
+def test_a_long_refusal_is_quoted_shortened_and_still_escaped(api, client):
+    api.fail_next(400, "<!channel> " + "This name is not allowed. " * 400, method="POST")
+
+    with pytest.raises(InputRejected) as raised:
+        client.create_profile(SMITH, "Anything")
+
+    told = explain(raised.value, SMITH)
+    assert len(raised.value.detail) > 10_000
+    assert len(told) < 400
+    assert told.startswith(":no_entry: WhatConverts refused that: &lt;!channel&gt; This name")
+    assert told.endswith("\u2026") and "<!" not in told
 
 
 def test_a_200_that_is_not_json_is_unavailable(api, client):
@@ -314,12 +394,31 @@ def test_a_spent_daily_quota_is_quota_exhausted_until_midnight_utc(api, client):
     assert {(r.method, r.path) for r in requests} == {("GET", PROFILES.format(ACME))}
 
 
-def test_a_throttled_read_waits_as_told_and_is_sent_again(api, client, monkeypatch):
-    monkeypatch.setattr(CappedRetry, "MAX_RETRY_AFTER", 0.01)
-    api.fail_next(429, "Too many requests.", headers={"Retry-After": "30"})
+@pytest.mark.parametrize(("status", "attempts"), [(200, 1), (403, 1), (503, 4)])
+def test_a_daily_limit_with_any_status_is_quota_exhausted_and_never_blames_the_key(
+    api, client, status, attempts
+):
+    api.fail_next(status, "Daily API request limit reached.", times=10)
+
+    with pytest.raises(QuotaExhausted) as raised:
+        client.list_profiles(ACME)
+
+    assert raised.value.status == status
+    assert raised.value.resets_at > datetime.now(UTC)
+    assert (raised.value.resets_at.time(), raised.value.resets_at.tzinfo) == (time(), UTC)
+    assert len(sent(api, "GET")) == attempts
+    told = explain(raised.value, ACME)
+    assert "used up today's WhatConverts API requests" in told
+    assert "API key" not in told and "WHATCONVERTS_API_TOKEN" not in told
+
+
+def test_a_throttled_read_waits_as_told_and_is_sent_again(api, client):
+    api.fail_next(429, "Too many requests.", headers={"Retry-After": "1"})
+    started = clock.monotonic()
 
     page = client.list_profiles(ACME)
 
+    assert clock.monotonic() - started >= 1.0
     assert page.total_profiles == 60
     assert len(sent(api, "GET")) == 2
 
@@ -327,15 +426,44 @@ def test_a_throttled_read_waits_as_told_and_is_sent_again(api, client, monkeypat
 def test_a_read_that_stays_throttled_is_rate_limited_with_the_servers_delay(
     api, client, monkeypatch
 ):
-    monkeypatch.setattr(CappedRetry, "MAX_RETRY_AFTER", 0.01)
-    api.fail_next(429, "Too many requests.", headers={"Retry-After": "30"}, times=10)
+    # How long each wait is, the test above shows; this one is about how the retries end.
+    monkeypatch.setattr(CappedRetry, "get_retry_after", lambda self, response: 0.01)
+    api.fail_next(429, "Too many requests.", headers={"Retry-After": "5"}, times=10)
 
     with pytest.raises(RateLimited) as raised:
         client.list_profiles(ACME)
 
     assert not isinstance(raised.value, QuotaExhausted)
-    assert raised.value.retry_after == 30.0
+    assert raised.value.retry_after == 5.0
     assert 1 < len(sent(api, "GET")) <= 4
+    assert explain(raised.value, ACME).endswith("Try again in 5 seconds.")
+
+
+def test_a_retry_after_past_the_cap_is_answered_at_once_and_sent_only_once(api, client):
+    api.fail_next(429, "Too many requests.", headers={"Retry-After": "3600"}, times=10)
+    started = clock.monotonic()
+
+    with pytest.raises(RateLimited) as raised:
+        client.list_profiles(ACME)
+
+    assert clock.monotonic() - started < CappedRetry.MAX_RETRY_AFTER
+    assert raised.value.retry_after == 3600.0
+    assert len(sent(api, "GET")) == 1
+    assert explain(raised.value, ACME).endswith("Try again in about an hour.")
+
+
+def test_a_retry_after_given_as_a_date_is_read_as_the_wait_until_then(api, client):
+    then = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=2)
+    api.fail_next(429, "Too many requests.", times=10, method="DELETE",
+                  headers={"Retry-After": format_datetime(then, usegmt=True)})
+
+    with pytest.raises(RateLimited) as raised:
+        client.delete_profile(SMITH, 60001)
+
+    assert 100 < raised.value.retry_after <= 120
+    assert len(sent(api, "DELETE")) == 1
+    assert explain(raised.value, SMITH, 60001).endswith("Try again in 2 minutes.")
+    assert 60001 in {p["profile_id"] for p in api.profiles(SMITH)}
 
 
 def test_a_malformed_retry_after_falls_back_to_backoff(api, client):
@@ -435,7 +563,7 @@ def test_a_create_answered_503_was_not_made(api, client):
     assert len(sent(api, "POST")) == 1
 
 
-@pytest.mark.parametrize("body", ["<html>ok</html>", '{"created": true}'])
+@pytest.mark.parametrize("body", ["<html>ok</html>", '{"created": true}', '{"profiles": []}'])
 def test_a_create_answered_200_with_nonsense_may_have_been_made(api, client, body):
     api.fail_next(200, body=body)
 
@@ -481,6 +609,76 @@ def test_a_delete_whose_answer_is_lost_is_sent_again_and_finds_the_profile_gone(
     assert len(deletes) == 2
     assert {r.path for r in deletes} == {PROFILES.format(SMITH) + "/60001"}
     assert 60001 not in {p["profile_id"] for p in api.profiles(SMITH)}
+
+
+def test_a_delete_whose_connection_is_cut_every_time_is_retried_and_may_have_been_done(
+    hang_up,
+):
+    client = WhatConverts(hang_up.url, TOKEN, SECRET, retry=fast_retry())
+
+    with pytest.raises(Unavailable) as raised:
+        client.delete_profile(SMITH, 60001)
+
+    assert raised.value.may_have_applied is True
+    assert 1 < hang_up.connections <= 4
+    assert "may or may not have been made" in explain(raised.value, SMITH, 60001)
+    client.close()
+
+
+def test_a_delete_cut_once_then_refused_a_connection_may_have_been_done():
+    server = HangUp(once=True)
+    client = WhatConverts(server.url, TOKEN, SECRET, retry=fast_retry())
+
+    with pytest.raises(Unavailable) as raised:
+        client.delete_profile(SMITH, 60001)
+
+    # The last attempt never connected, but the first one reached the server.
+    assert raised.value.may_have_applied is True
+    assert server.connections == 1
+    client.close()
+    server.close()
+
+
+@pytest.mark.parametrize(("failures", "attempts"), [
+    ([500], 1),
+    ([502] * 4, 4),
+    ([504] * 4, 4),
+    ([502, 503, 503, 503], 4),
+])
+def test_a_delete_answered_by_server_errors_to_the_end_may_have_been_done(
+    api, client, failures, attempts
+):
+    for status in failures:
+        api.fail_next(status, method="DELETE")
+
+    with pytest.raises(Unavailable) as raised:
+        client.delete_profile(SMITH, 60001)
+
+    assert raised.value.may_have_applied is True
+    assert raised.value.status == failures[-1]
+    assert len(sent(api, "DELETE")) == attempts
+
+
+def test_a_delete_answered_503_every_time_was_not_done(api, client):
+    api.fail_next(503, method="DELETE", times=10)
+
+    with pytest.raises(Unavailable) as raised:
+        client.delete_profile(SMITH, 60001)
+
+    assert raised.value.may_have_applied is False
+    assert 1 < len(sent(api, "DELETE")) <= 4
+    assert 60001 in {p["profile_id"] for p in api.profiles(SMITH)}
+
+
+def test_a_delete_to_a_closed_port_was_not_done():
+    client = WhatConverts(f"http://127.0.0.1:{closed_port()}/api/v1", TOKEN, SECRET,
+                          retry=fast_retry())
+
+    with pytest.raises(Unavailable) as raised:
+        client.delete_profile(SMITH, 60001)
+
+    assert raised.value.may_have_applied is False
+    client.close()
 
 
 def test_deleting_a_profile_that_never_existed_is_not_found(api, client):
@@ -546,19 +744,20 @@ def test_a_client_built_without_a_policy_uses_the_default_one():
 
 
 @pytest.mark.parametrize(
-    ("header", "seconds"),
-    [("3600", CappedRetry.MAX_RETRY_AFTER), ("3", 3), ("0", 0), (None, None)],
+    ("header", "seconds"), [("8", 8), ("3", 3), ("0", 0), (None, None), ("soon", None)],
 )
-def test_a_long_retry_after_is_capped(header, seconds):
+def test_a_retry_after_within_the_cap_is_waited_as_asked(header, seconds):
     response = SimpleNamespace(headers={} if header is None else {"Retry-After": header})
 
     assert CappedRetry().get_retry_after(response) == seconds
 
 
-def test_a_retry_after_date_far_away_is_capped():
-    response = SimpleNamespace(headers={"Retry-After": "Fri, 31 Dec 2100 23:59:59 GMT"})
+@pytest.mark.parametrize("header", ["9", "3600", "Fri, 31 Dec 2100 23:59:59 GMT"])
+def test_a_retry_after_past_the_cap_ends_the_retries_at_once(header):
+    response = SimpleNamespace(headers={"Retry-After": header}, status=429)
 
-    assert CappedRetry().get_retry_after(response) == CappedRetry.MAX_RETRY_AFTER
+    with pytest.raises(MaxRetryError):
+        default_retry().increment("GET", "/api/v1/accounts", response=response)
 
 
 # Connections
@@ -626,6 +825,20 @@ def test_the_token_and_secret_never_reach_the_log_or_the_errors(api, client, cap
     assert [type(error) for error in errors] == [
         NotFound, Unavailable, Unavailable, CredentialsRefused, Unavailable,
     ]
+
+
+def test_an_answer_that_does_not_fit_is_logged_by_place_and_kind_never_by_content(
+    api, client, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    api.fail_next(200, body='{"profiles": [{"profile_name": "Client SENTINEL Clinic"}]}')
+
+    with pytest.raises(Unavailable):
+        client.list_profiles(ACME)
+
+    [line] = [r.getMessage() for r in caplog.records if "did not fit" in r.getMessage()]
+    assert "ProfilePage" in line and "profiles.0.profile_id missing" in line
+    assert "SENTINEL" not in caplog.text and "input_value" not in caplog.text
 
 
 def test_the_client_imports_nothing_from_slack():
