@@ -133,6 +133,7 @@ EXAMPLES = {
     "help": "help",
 }
 LIST_OPTIONS = ("--page", "--per-page", "--since", "--until", "--order")
+ANY_OPTION = LIST_OPTIONS  # `list` takes every option that any verb takes
 
 
 def parse(raw_text: str, default_account: int | None = None) -> Command:
@@ -149,7 +150,7 @@ def parse(raw_text: str, default_account: int | None = None) -> Command:
     if verb == "list":
         return _parse_list([t.group() for t in args], default_account)
     if verb == "audit":
-        return _parse_audit([t.group() for t in args])
+        return _parse_audit([t.group() for t in args], default_account)
     if verb == "accounts":
         positional, options = _options(verb, [t.group() for t in args], ("--page",))
         if positional:
@@ -165,6 +166,7 @@ def parse(raw_text: str, default_account: int | None = None) -> Command:
         if len(args) < 2:
             _fail(verb, "`find` needs TEXT to look for.")
         needle = _name(verb, text, args, 1, "TEXT")
+        _refuse_options_in(needle, text[args[0].end():])
         if len(needle) > FIND_TEXT_LIMIT:
             _fail(verb, f"TEXT can be at most {FIND_TEXT_LIMIT} characters.")
         return FindProfiles(account, needle)
@@ -173,12 +175,14 @@ def parse(raw_text: str, default_account: int | None = None) -> Command:
         account, profile = _ids(verb, args, 2)
         return GetProfile(account, profile) if verb == "get" else DeleteProfile(account, profile)
     if verb == "create":
+        _refuse_a_guessed_account(verb, text, args, 1, default_account, tokens[0].end())
         args = _with_account(args, 1, default_account, tokens[0].end())
         (account,) = _ids(verb, args[:1], 1)
         if len(args) == 1:
             return OpenCreateForm(account)
         return CreateProfile(account, _name(verb, text, args, 1))
     if verb == "rename":
+        _refuse_a_guessed_account(verb, text, args, 2, default_account, tokens[0].end())
         args = _with_account(args, 2, default_account, tokens[0].end())
         account, profile = _ids(verb, args[:2], 2)
         return RenameProfile(account, profile, _name(verb, text, args, 2))
@@ -205,14 +209,61 @@ def _with_account(args: list, needed: int, default_account: int | None, at: int)
     """Put the bound account first when the leading ids are one short of `needed`."""
     if default_account is None:
         return args
+    if _leading_ids(args, needed) == needed - 1:
+        return [_Given(default_account, at)] + args
+    return args
+
+
+def _leading_ids(args: list, needed: int) -> int:
+    """How many of the first `needed` tokens look like ids."""
     leading = 0
     for arg in args[:needed]:
         if not arg.group().isdigit():
             break
         leading += 1
-    if leading == needed - 1:
-        return [_Given(default_account, at)] + args
-    return args
+    return leading
+
+
+def _refuse_a_guessed_account(verb: str, text: str, args: list, needed: int,
+                              default_account: int | None, at: int):
+    """In a bound channel, refuse a write whose first number may be an account or may not.
+
+    There `create 2025 Spring` could be account 2025, or the name "2025 Spring" in the bound
+    account. Either guess could put a profile in the wrong client's account, so the user says which.
+    """
+    if default_account is None or _leading_ids(args, needed) < needed:
+        return
+    first = args[0].group()
+    if _is_account(first, default_account):
+        return  # the bound account typed out
+
+    ids = [arg.group() for arg in args[:needed - 1]]  # read with the bound account: the profile
+    name_starts = args[needed - 2].end() if ids else at
+    name = unquote_name(text[name_starts:])
+    typed = " ".join([f"/profiles {verb}", str(default_account), *ids, name])
+    quoted = " ".join([f"/profiles {verb}", *ids, f'"{name}"'])
+    could_be = "the start of the name" if verb == "create" else "the profile"
+    raise ParseError(
+        f"This channel uses account {default_account}, so {inline_code(first)} could be an "
+        f"account or {could_be}. Write {inline_code(typed)} or {inline_code(quoted)}. "
+        "To work on another account, use another channel or a direct message."
+    )
+
+
+def _is_account(token: str, account: int) -> bool:
+    return token.isascii() and token.isdigit() and len(token) <= 18 and int(token) == account
+
+
+def _refuse_options_in(needle: str, typed: str):
+    """`find` pages by buttons; an option in its TEXT was meant as one, unless TEXT is quoted."""
+    if needle != typed.strip():
+        return  # unquote_name took quotes off: the user means the text as it is
+
+    for token in _TOKEN.findall(needle):
+        key = _as_option(token).partition("=")[0].lower()
+        if key in ANY_OPTION:
+            _fail("find", f"`find` takes no options such as {inline_code(key)}: its answer has "
+                          "Previous and Next buttons. To look for that text, put TEXT in quotes.")
 
 
 def usage_hint(verb: str) -> str:
@@ -234,7 +285,8 @@ def _ids(verb: str, args: list[re.Match], count: int) -> list[int]:
 
 def _number(verb: str, label: str, token: str) -> int:
     if not token.isascii() or not token.isdigit() or len(token) > 18 or int(token) == 0:
-        _fail(verb, f"{label} must be a WhatConverts id (a number), not {inline_code(token)}.")
+        _fail(verb, f"{label} must be a WhatConverts id (a whole number from 1), "
+                    f"not {inline_code(token)}.")
     return int(token)
 
 
@@ -279,11 +331,11 @@ def _date_range(verb: str, options: dict[str, str]) -> tuple[str | None, str | N
     return (since[1] if since else None), (until[1] if until else None)
 
 
-def _parse_audit(tokens: list[str]) -> AuditLog:
+def _parse_audit(tokens: list[str], default_account: int | None = None) -> AuditLog:
     positional, options = _options("audit", tokens, ("--page",))
     if len(positional) > 1:
         _fail("audit", f"I don't understand {inline_code(positional[1])}.")
-    account = _number("audit", "ACCOUNT", positional[0]) if positional else None
+    account = _number("audit", "ACCOUNT", positional[0]) if positional else default_account
     page = _bounded("--page", options.get("--page", "1"), 1, 1_000_000, verb="audit")
     return AuditLog(account, page)
 
@@ -294,9 +346,7 @@ def _options(verb: str, tokens: list[str], known: tuple[str, ...]):
     options: dict[str, str] = {}
     queue = list(tokens)
     while queue:
-        token = queue.pop(0)
-        if token.startswith(_DASHES):
-            token = "--" + token.lstrip("".join(_DASHES))
+        token = _as_option(queue.pop(0))
         if not token.startswith("--"):
             positional.append(token)
             continue
@@ -313,6 +363,13 @@ def _options(verb: str, tokens: list[str], known: tuple[str, ...]):
             value = queue.pop(0)
         options[key] = value
     return positional, options
+
+
+def _as_option(token: str) -> str:
+    """A token with a phone's leading em or en dash read as the `--` it was typed as."""
+    if token.startswith(_DASHES):
+        return "--" + token.lstrip("".join(_DASHES))
+    return token
 
 
 def _parse_list(tokens: list[str], default_account: int | None = None) -> ListProfiles:
