@@ -21,7 +21,8 @@ bench: $(BIN)/.installed  ## the burst and export benchmarks (figures printed, n
 	$(BIN)/python bench/burst.py
 	$(BIN)/python bench/export.py
 
-serve: $(BIN)/.installed  ## the production server, as the Procfile runs it
+serve: $(BIN)/.installed  ## the production server, as the Procfile runs it: release, then web
+	$(BIN)/python -m bot.storage.migrate
 	$(BIN)/gunicorn --config python:bot.gunicorn_conf 'bot.app:create_wsgi_app()'
 
 clean:

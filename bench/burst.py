@@ -2,19 +2,22 @@
 
     python bench/burst.py [--commands 60] [--rate 30] [--latency 2] [--clicks 10]
 
-Starts the bot with the Procfile's own web command (and, for comparison, bench/textbook_bot.py
-under the same server) against the in-process stand-in, and prints figures side by side.
+Starts the bot with the Procfile's own release and web commands (a fresh SQLite database) and,
+for comparison, bench/textbook_bot.py under the same server, against the in-process stand-in, and
+prints figures side by side.
 Nothing here asserts: it measures and prints.
 """
 
 import argparse
 import os
 import secrets
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -81,15 +84,21 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-def run_bot(name: str, command: str, standin: StandIn, args) -> dict:
+def run_bot(name: str, command: str, standin: StandIn, args, release: str | None = None) -> dict:
     port = free_port()
     secret = secrets.token_hex(16)
+    folder = tempfile.mkdtemp(prefix="burst-")
     env = os.environ | {
         "PORT": str(port), "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": secret,
         "WHATCONVERTS_API_TOKEN": standin_token, "WHATCONVERTS_API_SECRET": standin_secret,
         "WHATCONVERTS_API_URL": standin.url, "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}",
         "LOG_LEVEL": "WARNING", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "DATABASE_URL": f"sqlite:///{Path(folder) / 'bench.db'}",
     }
+    if release:
+        # As Heroku does before starting web: without its tables every lookup would fail.
+        subprocess.run(release, shell=True, cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     standin.latency = 0
     standin.reset_stats()
     standin.clear_requests()
@@ -114,6 +123,7 @@ def run_bot(name: str, command: str, standin: StandIn, args) -> dict:
         slack.close()
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)
     burst["rss_mb"] = max(sampler.peak.values(), default=0) / 1024
     return burst
 
@@ -195,7 +205,7 @@ def main() -> None:
     with StandIn(token=standin_token, secret=standin_secret) as standin:
         standin.add_account(9001, "Bench", names=[f"Profile {i} – {'long name ' * 8}"
                                                   for i in range(600)])
-        ours = run_bot("this bot", procfile(), standin, args)
+        ours = run_bot("this bot", procfile(), standin, args, release=procfile("release"))
         theirs = run_bot("textbook", textbook, standin, args)
 
     print(f"Burst: {args.commands} signed commands at {args.rate:g}/s, upstream latency "

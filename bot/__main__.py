@@ -16,7 +16,7 @@ def main() -> int:
         settings = load_settings()
     except SettingsError as problem:
         logs.configure()
-        print(f"{problem}. Set them in the environment or in a .env file.", file=sys.stderr)
+        print(problem.advice(), file=sys.stderr)
         return 2
 
     from bot.storage.migrate import upgrade

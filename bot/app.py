@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 
 from bot import logs
 from bot.commands.listeners import ProfilesCommand
-from bot.config import Settings, SettingsError, load_settings
+from bot.config import Settings, SettingsError, load_settings, require_http
 from bot.permissions import Permissions
 from bot.storage import Store, database_url
 from bot.whatconverts import WhatConverts
@@ -97,17 +97,26 @@ def build_app(settings: Settings) -> App:
 
 def health_routes(bot: Bot, slack_handler):
     """WSGI: /healthz (the process answers), /readyz (and its database), the rest to Bolt."""
+    unavailable = "503 Service Unavailable"
+
+    def readiness() -> tuple[str, bytes]:
+        try:
+            migrated = bot.store.is_migrated()
+        except Exception as error:
+            logger.warning("not ready: database unreachable (%s)", type(error).__name__)
+            return unavailable, b"database unreachable\n"
+        if not migrated:
+            # An empty database answers SELECT 1 but keeps no prompt, audit entry or binding.
+            logger.warning("not ready: database not migrated")
+            return unavailable, b"database not migrated: run python -m bot.storage.migrate\n"
+        return "200 OK", b"ok\n"
 
     def application(environ, start_response):
         path = environ.get("PATH_INFO", "")
         if environ.get("REQUEST_METHOD") == "GET" and path in ("/healthz", "/readyz"):
             status, body = "200 OK", b"ok\n"
             if path == "/readyz":
-                try:
-                    bot.store.ping()
-                except Exception as error:
-                    logger.warning("not ready: database unreachable (%s)", type(error).__name__)
-                    status, body = "503 Service Unavailable", b"database unreachable\n"
+                status, body = readiness()
             start_response(status, [("Content-Type", "text/plain"),
                                     ("Content-Length", str(len(body)))])
             return [body]
@@ -116,18 +125,16 @@ def health_routes(bot: Bot, slack_handler):
     return application
 
 
-def _settings_or_exit(overrides: dict) -> Settings:
-    try:
-        return load_settings(**overrides)
-    except SettingsError as problem:
-        logs.configure()
-        logger.error("%s. Set them in the environment or in a .env file.", problem)
-        sys.exit(APP_LOAD_ERROR)
-
-
 def create_wsgi_app(**overrides):
     """The WSGI application gunicorn serves: Slack's commands and clicks at POST /slack/events."""
-    settings = _settings_or_exit(overrides)
+    try:
+        settings = load_settings(**overrides)
+        # Without it every request would be refused with 500 after a "ready" line.
+        require_http(settings)
+    except SettingsError as problem:
+        logs.configure()
+        logger.error("%s", problem.advice())
+        sys.exit(APP_LOAD_ERROR)
     logs.configure(settings.log_level, settings.log_format)
     bot = build(settings)
     _running.append(bot)

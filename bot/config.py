@@ -1,15 +1,26 @@
 """Settings, read once from the environment or a `.env` file."""
 
-from typing import Annotated
+import re
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as UndecodableSetting
 
 UserIds = Annotated[frozenset[str], NoDecode]
 
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message names it and never its value."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("Settings problem: " + "; ".join(problems))
+        self.problems = problems
+
+    def advice(self) -> str:
+        """The message and where to fix it, as start-up prints it."""
+        what = "it" if len(self.problems) == 1 else "them"
+        return f"{self}. Set {what} in the environment or in a .env file."
 
 
 class Settings(BaseSettings):
@@ -29,7 +40,7 @@ class Settings(BaseSettings):
     whatconverts_api_url: str = "https://app.whatconverts.com/api/v1"
 
     port: int = Field(default=3000, ge=1, le=65535)
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     # How many commands and clicks are worked on at once, and how many may wait.
     workers: int = Field(default=16, ge=1, le=256)
@@ -67,6 +78,11 @@ class Settings(BaseSettings):
             raise ValueError("is required (or SLACK_APP_TOKEN, for Socket Mode)")
         return value
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _any_case(cls, value):
+        return value.upper() if isinstance(value, str) else value
+
     @field_validator("write_users", "admin_users", mode="before")
     @classmethod
     def _split_user_ids(cls, value):
@@ -79,14 +95,29 @@ def load_settings(**overrides) -> Settings:
     """Build Settings; pydantic's error prints inputs, so it becomes one that names fields only."""
     try:
         return Settings(**overrides)
+    except UndecodableSetting as error:
+        # pydantic-settings decodes CHANNEL_ACCOUNTS (any dict or list) as JSON before pydantic
+        # validates it, and raises its own error; that one names the field, its cause the text.
+        field = re.search(r'field "(\w+)"', str(error))
+        name = field.group(1).upper() if field else "a setting"
+        raise SettingsError([f"{name} must be valid JSON"]) from None
     except ValidationError as error:
         problems = []
         for detail in error.errors(include_input=False, include_url=False):
-            name = "_".join(str(part) for part in detail["loc"]).upper()
+            # Only the field: the rest of the location is in the value (a channel id, an index).
+            name = str(detail["loc"][0]).upper()
             reason = detail["msg"].removeprefix("Value error, ")
             if detail["type"] == "missing":
                 reason = "is required"
             else:
                 reason = reason[0].lower() + reason[1:]
-            problems.append(f"{name} {reason}")
-        raise SettingsError("Settings problem: " + "; ".join(problems)) from None
+            if f"{name} {reason}" not in problems:
+                problems.append(f"{name} {reason}")
+        raise SettingsError(problems) from None
+
+
+def require_http(settings: Settings) -> None:
+    """Serving HTTP needs the signing secret, which Socket Mode (SLACK_APP_TOKEN) does without."""
+    if settings.slack_signing_secret is None:
+        raise SettingsError(["SLACK_SIGNING_SECRET is required to serve HTTP (with "
+                             "SLACK_APP_TOKEN set, `python -m bot` connects over Socket Mode)"])

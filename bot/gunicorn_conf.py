@@ -11,7 +11,10 @@ import os
 bind = f"0.0.0.0:{os.environ.get('PORT', '3000')}"
 worker_class = "gthread"
 workers = 1  # WEB_CONCURRENCY is not read: see above
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# Fixed at eight: a request holds its thread only until the command is acked, in milliseconds, as
+# the WhatConverts work runs in the bot's own pool (WORKERS). Acks wait on Bolt's five listener
+# threads anyway; the other three keep /healthz and /readyz answering during a burst.
+threads = 8
 # Let work already admitted finish when Heroku restarts the dyno (it waits 30 s after SIGTERM).
 graceful_timeout = 25
 timeout = 30

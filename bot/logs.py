@@ -36,6 +36,16 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     # Replace our own handler when called again; leave anyone else's (a test's capture) alone.
     root.handlers[:] = [h for h in root.handlers if h.get_name() != HANDLER_NAME] + [handler]
-    root.setLevel(level.upper())
+
+    # At DEBUG, slack_sdk logs every response_url and message body it sends and Bolt every ack's
+    # body: payloads. Bolt also copies the root's level onto its loggers when an app is built, so
+    # a level set on `slack_bolt` alone would not hold. Hence only the bot's own modules go below
+    # INFO, and the root, with every library under it, stays at INFO or above.
+    wanted = logging.getLevelNamesMapping()[level.upper()]
+    floor = max(wanted, logging.INFO)
+    root.setLevel(floor)
+    logging.getLogger("bot").setLevel(wanted if wanted < logging.INFO else logging.NOTSET)
+    for library in ("slack_sdk", "slack_bolt"):
+        logging.getLogger(library).setLevel(floor)
     # urllib3 logs every retry with the full URL; ours is shorter and says the same.
     logging.getLogger("urllib3").setLevel(logging.WARNING)

@@ -43,3 +43,15 @@ def test_usage_hint_names_every_verb():
     for verb in ("list", "get", "create", "rename", "delete", "find", "export", "audit", "use",
                  "accounts", "help"):
         assert verb in hint
+
+
+def test_the_socket_mode_switch_says_what_else_it_needs():
+    lines = (ROOT / "manifest.yml").read_text().splitlines()
+    switch = next(i for i, line in enumerate(lines) if "socket_mode_enabled:" in line)
+    comment = []
+    for line in reversed(lines[:switch]):
+        if not line.strip().startswith("#"):
+            break
+        comment.insert(0, line)
+
+    assert "SLACK_APP_TOKEN" in " ".join(comment) and "unused" in " ".join(comment)

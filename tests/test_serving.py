@@ -67,6 +67,73 @@ def test_health_and_readiness_answer_without_touching_slack_or_whatconverts(dyno
     assert standin.requests == [] and dyno.slack.inbox.web_calls == []
 
 
+def test_readiness_answers_503_until_the_database_is_migrated(standin, tmp_path):
+    from bot.storage.migrate import upgrade
+    from tests.conftest import start_bot
+
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    server, bot = start_bot(standin, empty)
+    readyz = bot.events_url.replace("/slack/events", "/readyz")
+    try:
+        before = requests.get(readyz, timeout=5)
+        upgrade(empty)
+        after = requests.get(readyz, timeout=5)
+    finally:
+        bot.slack.close()
+        server.shutdown()
+        server.server_close()
+
+    assert before.status_code == 503
+    assert before.text == "database not migrated: run python -m bot.storage.migrate\n"
+    assert after.status_code == 200
+
+
+def test_readiness_holds_while_a_newer_release_has_migrated_the_database(standin, tmp_path):
+    """During a deploy the release step runs first; the old process still serves meanwhile."""
+    from sqlalchemy import create_engine, text
+
+    from bot.storage.migrate import upgrade
+    from tests.conftest import start_bot
+
+    database = f"sqlite:///{tmp_path / 'ahead.db'}"
+    upgrade(database)
+    engine = create_engine(database)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'from_a_newer_release'"))
+    engine.dispose()
+    server, bot = start_bot(standin, database)
+    try:
+        ready = requests.get(bot.events_url.replace("/slack/events", "/readyz"), timeout=5)
+    finally:
+        bot.slack.close()
+        server.shutdown()
+        server.server_close()
+
+    assert ready.status_code == 200
+
+
+def test_make_serve_runs_the_procfile_release_then_web_commands():
+    from tests.helpers import procfile_command
+
+    dry_run = subprocess.run(["make", "-n", "serve"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=30, check=True).stdout.splitlines()
+
+    commands = [line.replace("$(BIN)/", "").replace(".venv/bin/", "") for line in dry_run]
+    release, web = procfile_command("release"), procfile_command("web")
+    assert release in commands and web in commands
+    assert commands.index(release) < commands.index(web)
+
+
+def test_the_gunicorn_thread_count_is_not_read_from_the_environment(monkeypatch):
+    import importlib
+
+    import bot.gunicorn_conf
+
+    monkeypatch.setenv("GUNICORN_THREADS", "64")
+
+    assert importlib.reload(bot.gunicorn_conf).threads == 8
+
+
 def test_sigterm_lets_a_confirmed_delete_finish(dyno, standin):
     ack, key = dyno.slack.command("delete 1002 60002", user="U0PAT")
     prompt = dyno.slack.inbox.wait(key)[0].payload
@@ -137,3 +204,6 @@ def test_the_demo_with_no_input_runs_its_tour():
     assert "This channel now uses account 1002" in result.stdout
     assert "1 match for “google”" in result.stdout
     assert "[file uploaded to the channel] Profiles of account 1002 (3 rows" in result.stdout
+    assert "*Name:* Smith & Sons – Google LSA" in result.stdout
+    assert "renamed profile 60003 in account 1002" in result.stdout
+    assert "Audit trail, account 1002" in result.stdout

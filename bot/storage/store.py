@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import create_engine, delete, func, select, update
+from sqlalchemy import and_, create_engine, delete, func, or_, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -15,6 +15,8 @@ from bot.storage.tables import AuditEntry, ChannelBinding, DeletePrompt
 logger = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite:///profiles.db"
+# Longer than any click's work can take (two WhatConverts calls of at most a minute each).
+ABANDONED_CLAIM_SECONDS = 180
 
 
 def database_url(raw: str | None) -> str:
@@ -31,7 +33,10 @@ def create_db_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         # Threads share the file; wait for a lock instead of failing at once.
         return create_engine(url, connect_args={"timeout": 15})
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # Every one of the 16 workers (WORKERS) and Bolt's 5 listener threads, which read the
+    # channel binding before they ack, may hold a connection at once, with room for /readyz. An
+    # ack cannot wait long for one (Slack allows 3 s), so a pool that is somehow full fails fast.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=5)
 
 
 class Claim(enum.Enum):
@@ -74,10 +79,27 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
-    def ping(self) -> None:
-        """Raises when the database cannot be reached (the readiness check)."""
+    def is_migrated(self) -> bool:
+        """The readiness check: raises when the database cannot be reached; answers False when
+        its schema is older than this code's migrations (or has none)."""
+        from alembic.script import ScriptDirectory
+        from sqlalchemy import column, inspect, table
+
+        from bot.storage.migrate import MIGRATIONS  # which imports this module
+
+        # Alembic's own version table, read directly: its MigrationContext says the same but logs
+        # two lines each time, and load balancers poll /readyz every few seconds.
         with self.engine.connect() as connection:
-            connection.exec_driver_sql("SELECT 1")
+            if not inspect(connection).has_table("alembic_version"):
+                return False
+            versions = table("alembic_version", column("version_num"))
+            applied = set(connection.scalars(select(versions.c.version_num)))
+        script = ScriptDirectory(str(MIGRATIONS))
+        known = {revision.revision for revision in script.walk_revisions()}
+        # A revision this code does not know is a newer release's, which migrated first: the
+        # schema is ahead, and an older process still serving during the deploy is ready.
+        behind = (applied & known) - set(script.get_heads())
+        return bool(applied) and not behind
 
     # Delete prompts
 
@@ -94,34 +116,47 @@ class Store:
         return _prompt(row)
 
     def get_prompt(self, prompt_id: str) -> Prompt | None:
+        row = self._row(prompt_id)
+        return _prompt(row) if row else None
+
+    def _row(self, prompt_id: str) -> DeletePrompt | None:
         with self._sessions() as session:
-            row = session.get(DeletePrompt, prompt_id)
-            return _prompt(row) if row else None
+            return session.get(DeletePrompt, prompt_id)
 
     def claim_prompt(self, prompt_id: str, user: str, is_admin: bool,
                      to_state: str = "claimed") -> tuple[Claim, Prompt | None]:
-        """Atomically move a pending prompt to `to_state`; exactly one caller ever wins."""
-        prompt = self.get_prompt(prompt_id)
-        if prompt is None:
+        """Atomically move a pending prompt to `to_state`; exactly one caller ever wins.
+
+        A confirm may also take over a claim abandoned for `ABANDONED_CLAIM_SECONDS`: the process
+        that made it died between the click and the answer. Its DELETE may have gone out, so the
+        new one can only find the profile gone, which is reported as such: never a lost delete,
+        never a second profile deleted.
+        """
+        row = self._row(prompt_id)
+        if row is None:
             return Claim.UNKNOWN, None
-        if user != prompt.requester and not is_admin:
-            return Claim.FORBIDDEN, prompt
+        if user != row.requester and not is_admin:
+            return Claim.FORBIDDEN, _prompt(row)
 
         now = _now()
+        claimable = and_(DeletePrompt.state == "pending", DeletePrompt.expires_at > now)
+        if to_state == "claimed":
+            abandoned = now - timedelta(seconds=ABANDONED_CLAIM_SECONDS)
+            claimable = or_(claimable, and_(DeletePrompt.state == "claimed",
+                                            DeletePrompt.decided_at < abandoned))
         with self._sessions.begin() as session:
             won = session.execute(
                 update(DeletePrompt)
-                .where(DeletePrompt.id == prompt_id, DeletePrompt.state == "pending",
-                       DeletePrompt.expires_at > now)
+                .where(DeletePrompt.id == prompt_id, claimable)
                 .values(state=to_state, decided_by=user, decided_at=now)
             ).rowcount
         if won == 1:
-            return Claim.CLAIMED, prompt
+            return Claim.CLAIMED, _prompt(row)
 
-        latest = self.get_prompt(prompt_id)
-        if latest.state == "pending":
-            return Claim.EXPIRED, latest
-        return Claim.ANSWERED, latest
+        latest = self._row(prompt_id)
+        if latest.state == "pending" and _aware(latest.expires_at) <= now:
+            return Claim.EXPIRED, _prompt(latest)
+        return Claim.ANSWERED, _prompt(latest)
 
     def settle_prompt(self, prompt_id: str, state: str) -> None:
         """Record how a claimed prompt ended; "pending" hands it back for another try."""
@@ -196,7 +231,11 @@ def _prompt(row: DeletePrompt) -> Prompt:
                   row.channel, row.state)
 
 
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite drops the zone
+
+
 def _entry(row: AuditEntry) -> Entry:
-    at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)  # SQLite drops the zone
+    at = _aware(row.at)
     return Entry(at, row.user_id, row.channel, row.verb, row.account_id, row.profile_id,
                  row.old_name, row.new_name, row.outcome)

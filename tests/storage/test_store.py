@@ -4,10 +4,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, update
 
 from bot.storage import Claim, Store, database_url
 from bot.storage.migrate import upgrade
+from bot.storage.store import ABANDONED_CLAIM_SECONDS
+from bot.storage.tables import DeletePrompt
 
 
 def make_prompt(store, requester="U0PAT", ttl=600):
@@ -52,6 +54,31 @@ def test_a_prompt_handed_back_can_be_claimed_again(store):
     store.settle_prompt(prompt.id, "pending")
 
     assert store.claim_prompt(prompt.id, "U0PAT", False)[0] is Claim.CLAIMED
+
+
+def _claimed_long_ago(store, prompt_id, seconds):
+    with store.engine.begin() as connection:
+        connection.execute(update(DeletePrompt).where(DeletePrompt.id == prompt_id).values(
+            decided_at=datetime.now(UTC) - timedelta(seconds=seconds)))
+
+
+def test_a_claim_abandoned_by_a_dead_process_can_be_confirmed_again(store):
+    prompt = make_prompt(store)
+    store.claim_prompt(prompt.id, "U0PAT", False)
+    _claimed_long_ago(store, prompt.id, ABANDONED_CLAIM_SECONDS + 1)
+
+    assert store.claim_prompt(prompt.id, "U0PAT", False)[0] is Claim.CLAIMED
+
+
+def test_a_claim_still_being_worked_on_is_not_taken_over_nor_cancelled(store):
+    prompt = make_prompt(store)
+    store.claim_prompt(prompt.id, "U0PAT", False)
+    _claimed_long_ago(store, prompt.id, ABANDONED_CLAIM_SECONDS - 30)
+
+    assert store.claim_prompt(prompt.id, "U0PAT", False)[0] is Claim.ANSWERED
+    _claimed_long_ago(store, prompt.id, ABANDONED_CLAIM_SECONDS + 1)
+    assert store.claim_prompt(prompt.id, "U0PAT", False, to_state="cancelled")[0] \
+        is Claim.ANSWERED
 
 
 def test_many_simultaneous_claims_have_one_winner(database):
