@@ -25,11 +25,12 @@ from bot.localslack import LocalSlack, serve_wsgi
 from bot.standin import StandIn
 from bot.storage.migrate import upgrade
 
-TOUR = ["help", "accounts", "list 1001", "1", "create 1002", "Smith & Sons – Uptown",
-        "delete 1002 60002", "1", "use 1002", "find google", "export", "list"]
+TOUR = ["help", "accounts", "list 1001", "1", "get 1002 60003", "create 1002",
+        "Smith & Sons – Uptown", "rename 1002 60003 Smith & Sons – Google Ads",
+        "delete 1002 60002", "1", "use 1002", "find google", "export", "list", "audit"]
 QUIET_AFTER = 0.4  # seconds without a new answer before a click's answers are taken as complete
 SHOWN_CALLS = ("chat.postMessage", "chat.postEphemeral", "chat.update",
-               "files.completeUploadExternal", "views.open")
+               "files.completeUploadExternal", "views.open", "views.update")
 you = "U0DEMO"
 
 
@@ -161,9 +162,13 @@ class Demo:
         for method, params in calls:
             if method not in SHOWN_CALLS:
                 continue
-            if method == "views.open":
-                self.form = params.get("view") or {}
-                print(f"[form opened: {self.form['title']['text']} · {render_text(self.form)}]")
+            if method in ("views.open", "views.update"):
+                view = params.get("view") or {}
+                # A form without a name field (still loading, or a problem) can only be closed.
+                has_field = any(b["type"] == "input" for b in view.get("blocks", []))
+                self.form = view if has_field else None
+                shown = "opened" if method == "views.open" else "updated"
+                print(f"[form {shown}: {view['title']['text']} · {render_text(view)}]")
             elif method == "files.completeUploadExternal":
                 print(f"[file uploaded to the channel] {_uploaded(self.slack, params)}")
             else:
@@ -191,8 +196,13 @@ class Demo:
                 return
 
     def _form_opened(self) -> bool:
-        return any(method == "views.open"
-                   for method, _ in self.slack.inbox.web_calls[self.seen_calls:])
+        """A form is open and filled in (a rename form opens first and gets its name after)."""
+        for method, params in self.slack.inbox.web_calls[self.seen_calls:]:
+            blocks = (params.get("view") or {}).get("blocks", [])
+            if method == "views.update" or (method == "views.open" and
+                                            any(b["type"] == "input" for b in blocks)):
+                return True
+        return False
 
     def show(self, message: dict) -> None:
         controls: list[dict] = []
@@ -220,6 +230,10 @@ def render_text(message: dict, controls: list[dict] | None = None) -> str:
                          else f"{element['placeholder']['text']} ▾")
                 labels.append(f"[{len(controls)}] {label}")
             lines.append("   ".join(labels))
+        elif kind == "input":  # a form's text field: its label, and what it holds already
+            held = block["element"].get("initial_value")
+            if held:
+                lines.append(f"{block['label']['text']}: {held}")
     if not lines:
         lines.append(_unescape(message.get("text", "")))
     return "\n".join(lines)

@@ -120,7 +120,12 @@ class ResponseInbox:
             files = json.loads(files) if isinstance(files, str) else files or []
             return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title"),
                                            "name": f.get("title")} for f in files]}
-        if method in ("views.open", "views.update", "auth.test"):
+        if method == "views.open":
+            params["view_id"] = f"V{next(self._ids):08d}"  # so a test can follow its updates
+            return {"ok": True, "view": {"id": params["view_id"]}}
+        if method == "views.update":
+            return {"ok": True, "view": {"id": params.get("view_id")}}
+        if method == "auth.test":
             return {"ok": True}
         return {"ok": False, "error": "unknown_method"}
 

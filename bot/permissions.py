@@ -44,8 +44,8 @@ class Permissions:
     def may_write(self, user: str) -> Decision:
         listed = user in self.write_users or user in self.admin_users
         if self.write_users and not listed:
-            return Decision(False, "Only the bot's writers may change profiles. Ask an admin "
-                                   "to add you to `WRITE_USERS`.")
+            return Decision(False, "Only the bot's writers may change profiles or channel "
+                                   "bindings. Ask an admin to add you to `WRITE_USERS`.")
         guest = self._is_guest(user)
         if guest is None:
             return Decision(False, "I couldn't check your Slack account just now, so I didn't "
@@ -60,6 +60,16 @@ class Permissions:
             return ALLOWED
         listed = ", ".join(str(a) for a in sorted(allowed))
         return Decision(False, f"This channel works only with account {listed}.")
+
+    def may_see_every_account(self, channel: str, verb: str) -> Decision:
+        """`accounts` and an `audit` of every account: not in a channel limited to some."""
+        allowed = self.channel_accounts.get(channel)
+        if allowed is None:
+            return ALLOWED
+        listed = ", ".join(str(a) for a in sorted(allowed))
+        example = f" Try `/profiles audit {min(allowed)}`." if verb == "audit" else ""
+        return Decision(False, f"This channel works only with account {listed}, so it does not "
+                               f"show the others.{example}")
 
     def _is_guest(self, user: str) -> bool | None:
         """True for restricted and ultra-restricted users; None when Slack could not say."""

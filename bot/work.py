@@ -34,7 +34,12 @@ class WorkPool:
             self._admitted += 1
             admission = Admission.STARTED if self._admitted <= self._workers else Admission.QUEUED
 
-        self._executor.submit(self._run, job, args)
+        try:
+            self._executor.submit(self._run, job, args)
+        except RuntimeError:  # the executor shut down between the check above and now
+            with self._lock:
+                self._admitted -= 1
+            return Admission.REFUSED
         return admission
 
     def close(self, wait: bool = True) -> None:

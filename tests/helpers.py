@@ -79,8 +79,19 @@ class Bot:
         return text_of(ack.json())
 
     def form(self, count: int = 1) -> dict:
-        """The view of the `count`th form the bot opened (views.open), once it has."""
-        return self.slack.inbox.wait_for_call("views.open", count)[count - 1]["view"]
+        """The `count`th form the bot opened (views.open), as its last views.update left it."""
+        opened = self.slack.inbox.wait_for_call("views.open", count)[count - 1]
+        view = opened["view"]
+        if any(block["type"] == "input" for block in view["blocks"]):
+            return view
+        deadline = time.monotonic() + 10  # opened while its contents were fetched: wait
+        while time.monotonic() < deadline:
+            updates = [u["view"] for u in self.slack.inbox.calls("views.update")
+                       if u.get("view_id") == opened["view_id"]]
+            if updates:
+                return updates[-1]
+            time.sleep(0.01)
+        raise AssertionError("the form was never filled in")
 
 
 def buttons(message: dict) -> dict[str, dict]:

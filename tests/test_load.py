@@ -99,3 +99,32 @@ def test_a_delete_whose_answer_is_lost_is_retried_and_reported_deleted(bot):
 
     assert "deleted from account 1002 by <@U0PAT>" in text_of(bot.answer(key, count=2))
     assert [r.method for r in bot.standin.requests if r.method == "DELETE"] == ["DELETE"] * 2
+
+
+def test_a_delete_whose_every_answer_is_lost_is_checked_with_a_read_and_reported_deleted(bot):
+    prompt = bot.ask("delete 1002 60002")
+    bot.standin.clear_requests()
+    bot.standin.drop_after_write_next(times=10)
+
+    _, key = bot.click(buttons(prompt)["Delete"])
+
+    done = bot.answer(key, count=2, timeout=60)
+    assert "deleted from account 1002 by <@U0PAT>" in text_of(done)
+    sent = [(r.method, r.path) for r in bot.standin.requests]
+    assert sent[-1] == ("GET", "/api/v1/accounts/1002/profiles/60002")
+    assert {method for method, _ in sent[:-1]} == {"DELETE"}
+    assert 60002 not in [p["profile_id"] for p in bot.standin.profiles(1002)]
+
+
+def test_a_delete_that_never_took_effect_puts_the_buttons_back(bot):
+    prompt = bot.ask("delete 1002 60002")
+    bot.standin.clear_requests()
+    bot.standin.fail_next(502, "Bad gateway.", times=10, method="DELETE")
+
+    _, key = bot.click(buttons(prompt)["Delete"])
+
+    again = bot.answer(key, count=2, timeout=60)
+    assert "the profile is still there" in text_of(again)
+    assert set(buttons(again)) == {"Delete", "Cancel"}
+    assert 60002 in [p["profile_id"] for p in bot.standin.profiles(1002)]
+    assert bot.standin.requests[-1].method == "GET"

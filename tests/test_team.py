@@ -115,6 +115,27 @@ def test_another_writer_may_not_confirm_and_the_refusal_is_recorded(team_bot, da
     assert [(e.user_id, e.outcome) for e in audit(database)] == [("U0GUEST", "refused")]
 
 
+def test_a_confirm_click_by_a_non_writer_is_recorded_with_the_profile_it_named(team_bot,
+                                                                              database):
+    prompt = team_bot.ask("delete 1002 60002", user="U0PAT")
+
+    _, key = team_bot.click(buttons(prompt)["Delete"], user="U0SAM")
+
+    assert "Only the bot's writers" in text_of(team_bot.answer(key))
+    assert writes(team_bot) == []
+    [entry] = audit(database, 1002)
+    assert (entry.user_id, entry.verb, entry.outcome, entry.profile_id, entry.old_name) == (
+        "U0SAM", "delete", "refused", 60002, "Smith & Sons – Storm Damage")
+
+
+def test_a_rename_of_a_missing_profile_is_on_record(bot, database):
+    bot.ask("rename 1002 99999 Nobody")
+
+    [entry] = audit(database, 1002)
+    assert (entry.verb, entry.profile_id, entry.outcome, entry.new_name) == (
+        "rename", 99999, "failed: NotFound", "Nobody")
+
+
 def test_users_info_failing_refuses_the_write_without_sending_it(team_bot):
     team_bot.slack.inbox.users["U0PAT"] = {"is_restricted": False}
     team_bot.slack.inbox.fail_method = "users.info"

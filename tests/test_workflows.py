@@ -8,6 +8,7 @@ import pytest
 
 from bot.commands import render
 from bot.storage import Store
+from bot.whatconverts import WhatConverts
 from tests.conftest import start_bot
 from tests.helpers import buttons, menus, page_buttons, text_of
 
@@ -67,6 +68,18 @@ def test_accounts_page_in_place_with_one_get_per_page(bot):
     assert "page 2 of 2" in text_of(second)
     assert [r.query["page_number"] for r in upstream(bot)] == ["1", "2"]
     assert "--page" in bot.refusal("accounts --page x")
+
+
+def test_a_channel_limited_to_some_accounts_shows_neither_every_account_nor_their_audit(
+        team_bot):
+    accounts = team_bot.ask("accounts", channel="C0ACME")
+    audit = team_bot.ask("audit", channel="C0ACME")
+    own_audit = team_bot.ask("audit 1001", channel="C0ACME")
+
+    assert "works only with account 1001, so it does not show the others" in text_of(accounts)
+    assert "`/profiles audit 1001`" in text_of(audit)
+    assert "Audit trail, account 1001" in text_of(own_audit)
+    assert upstream(team_bot) == []
 
 
 # use: a channel's account
@@ -210,6 +223,48 @@ def test_a_row_menu_renames_through_a_form_filled_with_the_old_name(bot):
     assert sent.form == {"profile_name": "Smith & Sons – Hail"}
 
 
+def test_the_rename_form_opens_before_a_slow_api_has_sent_the_old_name(bot):
+    listed = bot.ask("list 1002")
+    bot.standin.latency = 1.0
+
+    bot.choose(menus(listed)["Rename…"], 60002)
+    [opened] = bot.slack.inbox.wait_for_call("views.open")
+
+    assert "Fetching the current name" in json.dumps(opened["view"])  # opened first...
+    form = bot.form()  # ...filled in once the name came
+    assert form["blocks"][1]["element"]["initial_value"] == "Smith & Sons – Storm Damage"
+
+
+def test_a_rename_form_for_a_profile_gone_meanwhile_says_so_in_the_form(bot):
+    listed = bot.ask("list 1002")
+    bot.ask("delete 1002 60002")
+    WhatConverts(bot.standin.url, "test-token", "test-secret").delete_profile(1002, 60002)
+
+    bot.choose(menus(listed)["Rename…"], 60002)
+    [update] = bot.slack.inbox.wait_for_call("views.update")
+
+    assert "Profile 60002 was not found in account 1002" in json.dumps(update["view"])
+    assert "submit" not in update["view"]
+
+
+@pytest.mark.parametrize("typed, refused, sent", [
+    ('"Bob\'s Shop"', False, "Bob's Shop"),
+    ("\u201cAcme \u2013 North\u201d", False, "Acme – North"),
+    ('""', True, None),
+])
+def test_a_form_reads_quotes_as_the_command_does(bot, typed, refused, sent):
+    bot.command("create 1002")
+
+    saved = bot.submit(bot.form(), typed)
+
+    if refused:
+        assert saved.json()["errors"] == {"name": "The name cannot be empty."}
+        assert writes(bot) == []
+    else:
+        bot.slack.inbox.wait_for_call("chat.postEphemeral")
+        assert [r.form for r in writes(bot)] == [{"profile_name": sent}]
+
+
 def test_a_row_menu_delete_asks_for_the_same_confirmation(bot):
     listed = bot.ask("list 1002")
 
@@ -351,6 +406,22 @@ def test_an_export_of_a_missing_account_says_so_and_uploads_nothing(bot):
 
     assert "9999" in text_of(bot.answer(key))
     assert bot.slack.inbox.calls("files.getUploadURLExternal") == []
+    [stopped] = bot.slack.inbox.wait_for_call("chat.update")
+    assert "Export of account 9999 stopped: nothing was uploaded" in stopped["text"]
+
+
+def test_an_exported_name_a_spreadsheet_would_run_is_written_as_text(bot):
+    bot.ask('create 1002 =HYPERLINK("http://example.invalid","click")')
+    bot.ask("create 1002 @SUM(1+1)")
+
+    _, key = bot.command("export 1002")
+    _, rows = uploaded_csv(bot)
+    bot.answer(key)
+
+    names = [row[1] for row in rows[1:]]
+    assert "'=HYPERLINK(\"http://example.invalid\",\"click\")" in names
+    assert "'@SUM(1+1)" in names
+    assert "Smith & Sons – Storm Damage" in names
 
 
 # find

@@ -4,15 +4,16 @@ No exception may escape a listener: Bolt can lose an acknowledgement that is fol
 """
 
 import contextlib
-import csv
 import io
 import logging
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from cachetools import TTLCache
+from defusedcsv import csv
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -35,7 +36,7 @@ from bot.commands.parse import (
     UseAccount,
     parse,
 )
-from bot.commands.text import display_name
+from bot.commands.text import display_name, unquote_name
 from bot.permissions import Decision, Permissions
 from bot.storage import Claim, Store
 from bot.storage.store import Prompt
@@ -79,6 +80,10 @@ class ProfilesCommand:
         self._found: TTLCache = TTLCache(maxsize=FOUND_CACHE_PROFILES, ttl=FOUND_CACHE_SECONDS,
                                          getsizeof=len)
         self._found_lock = threading.Lock()
+        # A click's "working on it" is an HTTP call of its own; made in Bolt's listener thread
+        # (5 of them) it would hold up the acks of the clicks behind it, just when the bot is
+        # busiest. Two threads of its own are enough: a note is one short request.
+        self._notes = ThreadPoolExecutor(max_workers=2, thread_name_prefix="notes")
 
     def register(self, app: App) -> None:
         app.command("/profiles")(self.on_command)
@@ -157,7 +162,7 @@ class ProfilesCommand:
         """A name form was saved: refuse a blank name in the form itself, else do the work."""
         try:
             context = state.read_form_metadata(view.get("private_metadata", ""))
-            name = (view["state"]["values"]["name"]["name"].get("value") or "").strip()
+            name = unquote_name(view["state"]["values"]["name"]["name"].get("value") or "")
         except (state.StaleButton, KeyError, TypeError):
             logger.warning("unreadable form submission: callback=%s", view.get("callback_id"))
             ack(response_action="errors", errors={"name": "This form is out of date. Close it "
@@ -195,14 +200,14 @@ class ProfilesCommand:
         except state.StaleButton:
             logger.warning("stale button: action=%s user=%s", action.get("action_id"),
                            caller.user)
-            _tell(respond, STALE)
+            self._notes.submit(_tell, respond, STALE)
             return
         admission = self.pool.submit(_answering(job), value, caller, respond)
         if admission is Admission.REFUSED:
             logger.warning("work pool full: refused a click from user=%s", caller.user)
-            _tell(respond, BUSY)
+            self._notes.submit(_tell, respond, BUSY)
         elif admission is Admission.QUEUED:
-            _tell(respond, WORKING)
+            self._notes.submit(_tell, respond, WORKING)
 
     # Work done in the pool
 
@@ -231,8 +236,12 @@ class ProfilesCommand:
     def _refusal(self, request, caller: Caller) -> str | None:
         """Why this caller may not do this here, recorded; None when they may."""
         account = getattr(request, "account", None)
-        decision = (self.permissions.may_use_account(caller.channel, account)
-                    if account is not None else Decision(True))
+        if account is not None:
+            decision = self.permissions.may_use_account(caller.channel, account)
+        elif isinstance(request, ListAccounts | AuditLog):
+            decision = self.permissions.may_see_every_account(caller.channel, _verb(request))
+        else:
+            decision = Decision(True)
         if decision.allowed and _changes_something(request):
             decision = self.permissions.may_write(caller.user)
         if decision.allowed:
@@ -298,12 +307,14 @@ class ProfilesCommand:
             f"{request.account}.")
 
     def _rename(self, request: RenameProfile, caller: Caller) -> dict:
-        before = self.client.get_profile(request.account, request.profile)
+        before = None
         try:
+            before = self.client.get_profile(request.account, request.profile)
             profile = self.client.rename_profile(request.account, request.profile, request.name)
         except WhatConvertsError as error:
             self._record(caller, "rename", _outcome(error), account_id=request.account,
-                         profile_id=request.profile, old_name=before.profile_name,
+                         profile_id=request.profile,
+                         old_name=before.profile_name if before else None,
                          new_name=request.name, detail=error.detail)
             raise
         self._forget_found(request.account)
@@ -367,8 +378,14 @@ class ProfilesCommand:
         progress = _Progress(self.slack, caller.channel, request.account)
 
         def build() -> dict:
-            profiles = self.client.all_profiles(request.account, since=request.since,
-                                                until=request.until, on_page=progress.update)
+            try:
+                profiles = self.client.all_profiles(request.account, since=request.since,
+                                                    until=request.until, on_page=progress.update)
+            except Exception:
+                # The user hears why from _guarded; the channel must not keep "Exporting…".
+                progress.finish(f":warning: Export of account {request.account} stopped: "
+                                "nothing was uploaded.")
+                raise
             self.slack.files_upload_v2(
                 channel=caller.channel, content=_csv(profiles),
                 filename=f"profiles-{request.account}.csv",
@@ -408,30 +425,50 @@ class ProfilesCommand:
         if refusal:
             _tell(respond, refusal)
             return
+        # The trigger lasts 3 seconds and WhatConverts may take longer: open the form first,
+        # then fill in the old name.
+        view_id = self._open_view(caller, respond, render.loading_form(row.account, row.profile))
+        if view_id is None:
+            return
         try:
             profile = self.client.get_profile(row.account, row.profile)
         except WhatConvertsError as error:
-            _tell(respond, explain(error, row.account, row.profile))
+            self._update_view(caller, view_id, render.form_problem(
+                row.account, row.profile, explain(error, row.account, row.profile)))
             return
         context = state.FormContext("rename", row.account, caller.channel, row.profile)
-        self._open_view(caller, respond, render.name_form(
+        self._update_view(caller, view_id, render.name_form(
             "profiles.form.rename", state.form_metadata(context), row.account, row.profile,
             initial=(profile.profile_name or "")[:render.NAME_FORM_LIMIT]))
 
-    def _open_view(self, caller: Caller, respond: Respond, view: dict) -> None:
+    def _open_view(self, caller: Caller, respond: Respond, view: dict) -> str | None:
+        """Open a form; answers its view id, or None after telling the user it could not."""
         try:
-            self.slack.views_open(trigger_id=caller.trigger_id, view=view)
+            opened = self.slack.views_open(trigger_id=caller.trigger_id, view=view)
+            return str((opened.get("view") or {}).get("id") or "")
         except (SlackApiError, OSError) as error:
             logger.warning("views.open failed for user=%s: %s", caller.user,
                            _slack_error(error))
             _tell(respond, "I couldn't open the form (Slack allows 3 seconds). Try again, or "
                            "type the name: `/profiles create ACCOUNT NAME`.")
+            return None
+
+    def _update_view(self, caller: Caller, view_id: str, view: dict) -> None:
+        try:
+            self.slack.views_update(view_id=view_id, view=view)
+        except (SlackApiError, OSError) as error:
+            logger.warning("views.update failed for user=%s: %s", caller.user,
+                           _slack_error(error))
 
     def _answer_form(self, request, caller: Caller) -> None:
-        refusal = self._refusal(request, caller)
-        message = (render.note(refusal) if refusal else
-                   self._guarded(request, caller,
-                                 lambda: self._command_message(request, caller)))
+        try:
+            refusal = self._refusal(request, caller)
+            message = (render.note(refusal) if refusal else
+                       self._guarded(request, caller,
+                                     lambda: self._command_message(request, caller)))
+        except Exception:
+            logger.exception("form answer crashed for user=%s", caller.user)
+            message = render.note(BROKEN)
         self._post_ephemeral(caller, message)
 
     def _post_ephemeral(self, caller: Caller, message: dict) -> None:
@@ -453,7 +490,10 @@ class ProfilesCommand:
     def _confirm(self, prompt_id: str, caller: Caller, respond: Respond) -> None:
         allowed = self.permissions.may_write(caller.user)
         if not allowed.allowed:
-            self._record(caller, "delete", "refused", detail=allowed.reason)
+            prompt = self.store.get_prompt(prompt_id)
+            self._record(caller, "delete", "refused", detail=allowed.reason,
+                         **({"account_id": prompt.account_id, "profile_id": prompt.profile_id,
+                             "old_name": prompt.profile_name} if prompt else {}))
             _tell(respond, f":no_entry: {allowed.reason}")
             return
 
@@ -480,13 +520,32 @@ class ProfilesCommand:
                                f"{prompt.account_id}; nothing to delete.")
         except WhatConvertsError as error:
             if isinstance(error, Unavailable) and error.may_have_applied:
-                self._settle(prompt, caller, "failed", error)
-                raise
+                return self._delete_answer_lost(prompt, caller, error)
             # Certainly not deleted: put the buttons back so it can be tried again.
             self._settle(prompt, caller, "pending", error)
             account, profile = prompt.account_id, prompt.profile_id
             return render.delete_prompt(prompt, problem=explain(error, account, profile))
+        return self._deleted(prompt, caller)
 
+    def _delete_answer_lost(self, prompt: Prompt, caller: Caller, lost: Unavailable) -> dict:
+        """The DELETE went out and its answer did not come back: a read tells what happened."""
+        try:
+            self.client.get_profile(prompt.account_id, prompt.profile_id)
+        except NotFound as error:
+            if error.what == "profile":
+                return self._deleted(prompt, caller)
+            self._settle(prompt, caller, "failed", lost)
+            raise lost from None
+        except WhatConvertsError:
+            self._settle(prompt, caller, "failed", lost)
+            raise lost from None
+
+        self._settle(prompt, caller, "pending", lost)
+        return render.delete_prompt(prompt, problem=(
+            ":warning: WhatConverts did not answer the delete, and the profile is still there. "
+            "Try again in a minute."))
+
+    def _deleted(self, prompt: Prompt, caller: Caller) -> dict:
         self._forget_found(prompt.account_id)
         self._settle(prompt, caller, "deleted")
         self._announce(caller, render.announcement(
@@ -640,6 +699,8 @@ def _changes_something(request) -> bool:
 
 
 def _csv(profiles: list) -> str:
+    """The export file. A name starting with = + - @ gets a leading ' (defusedcsv), so a
+    spreadsheet shows it instead of running it as a formula."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["profile_id", "profile_name", "date_created"])

@@ -34,7 +34,7 @@ MENU_LIMIT = 100  # options in one select menu
 OPTION_LIMIT = 75  # characters of an option's text
 # Menu labels are plain text, never escaped: these stand in for the characters mrkdwn would read.
 _LOOK_ALIKES = str.maketrans({"<": "‹", ">": "›", "&": "＆"})
-NAME_FORM_LIMIT = 250
+NAME_FORM_LIMIT = 3000  # Slack's most for a text field
 FENCE = "```"
 
 Message = dict
@@ -60,7 +60,9 @@ def help_message(problem: str | None = None) -> Message:
     lines.append("*/profiles* manages WhatConverts profiles. Commands:")
     for verb, usage in USAGE.items():
         lines.append(f"• `{usage}` — e.g. `/profiles {EXAMPLES[verb]}`")
-    lines.append("ACCOUNT and PROFILE are WhatConverts ids; DATE is `YYYY-MM-DD` (UTC).")
+    lines.append("ACCOUNT and PROFILE are WhatConverts ids; DATE is `YYYY-MM-DD` or "
+                 "`YYYY-MM-DDTHH:MM:SSZ` (UTC). In a channel bound with `use`, ACCOUNT may be "
+                 "left out.")
     return note("\n".join(lines))
 
 
@@ -145,8 +147,10 @@ def accounts_page(page_number: int, page: AccountPage) -> Message:
         rows = [[str(a.account_id), _cell(display_name(a.account_name)), str(len(a.profiles))]
                 for a in page.accounts]
         blocks.extend(_section(chunk) for chunk in _chunks(["ID", "Name", "Profiles"], rows))
+    elif page_number > total_pages:
+        blocks.append(_section(f"Page {page_number} is past the end: there are {total_pages}."))
     else:
-        blocks.append(_section("No accounts on this page."))
+        blocks.append(_section("No accounts yet."))
     nav = _nav("profiles.accounts", page_number, total_pages, state.accounts_value)
     if nav:
         blocks.append(ActionsBlock(block_id="profiles.nav", elements=nav))
@@ -157,8 +161,7 @@ def name_form(callback_id: str, metadata: str, account: int, profile: int | None
               initial: str | None = None) -> dict:
     """The modal that asks for a profile name: a new one, or (with `profile`) a rename with the
     old name filled in. Ids go in a line of their own: a title holds only 24 characters."""
-    title, where = (("New profile", f"In account {account}") if profile is None else
-                    ("Rename profile", f"Profile {profile} in account {account}"))
+    title, where = _form_heading(account, profile)
     field = PlainTextInputElement(action_id="name", initial_value=initial or None,
                                   max_length=NAME_FORM_LIMIT,
                                   placeholder="e.g. Acme Dental – Uptown")
@@ -167,6 +170,26 @@ def name_form(callback_id: str, metadata: str, account: int, profile: int | None
                 blocks=[ContextBlock(elements=[MarkdownTextObject(text=where)]),
                         InputBlock(block_id="name", label="Profile name", element=field)])
     return view.to_dict()
+
+
+def loading_form(account: int, profile: int) -> dict:
+    """The rename form while the old name is on its way (the trigger would not wait for it)."""
+    return form_problem(account, profile, ":hourglass_flowing_sand: Fetching the current name…")
+
+
+def form_problem(account: int, profile: int, text: str) -> dict:
+    """A form with a sentence in place of the name field, and only a way to close it."""
+    title, where = _form_heading(account, profile)
+    view = View(type="modal", title=title, close="Close",
+                blocks=[ContextBlock(elements=[MarkdownTextObject(text=where)]),
+                        _section(text)])
+    return view.to_dict()
+
+
+def _form_heading(account: int, profile: int | None) -> tuple[str, str]:
+    if profile is None:
+        return "New profile", f"In account {account}"
+    return "Rename profile", f"Profile {profile} in account {account}"
 
 
 def export_progress(account: int, done: int, total: int) -> Message:
@@ -247,7 +270,8 @@ def audit_log(request: AuditLog, entries: list[Entry], total: int) -> Message:
     total_pages = max(-(-total // request.per_page), 1)
     scope = f"account {request.account}" if request.account else "all accounts"
     blocks: list[Block] = [_section(
-        f"*Audit trail, {scope}* · {total:,} entries · page {request.page} of {total_pages}")]
+        f"*Audit trail, {scope}* · {_plural(total, 'entry', 'entries')} · "
+        f"page {request.page} of {total_pages}")]
 
     if entries:
         rows = [[e.at.strftime("%Y-%m-%d %H:%M"), e.user_id, e.verb, e.account_id or "",
@@ -284,7 +308,11 @@ def _section(text: str) -> SectionBlock:
 
 
 def _count(total: int) -> str:
-    return "1 profile" if total == 1 else f"{total:,} profiles"
+    return _plural(total, "profile", "profiles")
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"1 {one}" if count == 1 else f"{count:,} {many}"
 
 
 def _filters(request: ListProfiles) -> str:
