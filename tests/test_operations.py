@@ -234,3 +234,14 @@ def test_app_json_lists_every_setting_and_adds_postgres():
 
 def test_heroku_python_version_is_pinned():
     assert re.fullmatch(r"3\.\d+\n?", (ROOT / ".python-version").read_text())
+
+
+def test_a_mistyped_command_and_the_help_each_leave_one_log_line(bot, caplog):
+    with caplog.at_level(logging.INFO, logger="bot.commands.listeners"):
+        bot.refusal("list abc")
+        bot.refusal("help")
+
+    lines = [r for r in caplog.records if hasattr(r, "verb")]
+    assert [(r.verb, r.outcome, r.upstream_calls) for r in lines] == [
+        ("parse", "refused: bad input", 0), ("help", "ok", 0)]
+    assert all(r.user == "U0PAT" for r in lines)

@@ -103,11 +103,12 @@ class ProfilesCommand:
     def on_command(self, ack: Ack, command: dict, respond: Respond) -> None:
         caller = Caller(_slack_id(command.get("user_id")), _slack_id(command.get("channel_id")),
                         command.get("trigger_id"))
+        started = time.monotonic()
         try:
             request = parse(command.get("text", ""), self._bound_account(caller.channel))
         except ParseError as problem:
-            logger.info("command refused: user=%s reason=parse", caller.user)
             ack(response_type="ephemeral", **render.note(str(problem)))
+            _log_line("parse", None, caller.user, "refused: bad input", started, 0)
             return
         except Exception:
             logger.exception("command parse crashed: user=%s", caller.user)
@@ -116,6 +117,8 @@ class ProfilesCommand:
 
         if isinstance(request, Help):
             ack(response_type="ephemeral", **render.help_message(request.problem))
+            _log_line("help", None, caller.user, "unknown verb" if request.problem else "ok",
+                      started, 0)
             return
         admission = self.pool.submit(_answering(self._answer_command), request, caller, respond)
         if admission is Admission.REFUSED:
@@ -608,13 +611,8 @@ class ProfilesCommand:
                              caller.user)
             return render.note(BROKEN)
         finally:
-            fields = {"verb": _verb(request), "account": account, "user": caller.user,
-                      "outcome": outcome,
-                      "duration_ms": round((time.monotonic() - started) * 1000),
-                      "upstream_calls": self.client.calls_made() - calls_before}
-            logger.info("%(verb)s account=%(account)s user=%(user)s outcome=%(outcome)s "
-                        "in %(duration_ms)d ms, %(upstream_calls)d upstream calls", fields,
-                        extra=fields)
+            _log_line(_verb(request), account, caller.user, outcome, started,
+                      self.client.calls_made() - calls_before)
 
     # Records and announcements
 
@@ -634,6 +632,15 @@ class ProfilesCommand:
         except (SlackApiError, OSError) as error:
             logger.warning("announcement not posted in channel=%s: %s", caller.channel,
                            _slack_error(error))
+
+
+def _log_line(verb: str, account, user: str, outcome: str, started: float, calls: int) -> None:
+    """The one line a command or click leaves in the log; its fields are JSON keys too."""
+    fields = {"verb": verb, "account": account, "user": user, "outcome": outcome,
+              "duration_ms": round((time.monotonic() - started) * 1000),
+              "upstream_calls": calls}
+    logger.info("%(verb)s account=%(account)s user=%(user)s outcome=%(outcome)s "
+                "in %(duration_ms)d ms, %(upstream_calls)d upstream calls", fields, extra=fields)
 
 
 def _answering(job):
