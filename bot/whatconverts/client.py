@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 3.05
 MAX_PER_PAGE = 250
+INTERACTIVE_RESERVE = 2  # connections bulk fetches (export, find) leave to single commands
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # Only reads and deletes are repeated after a request may have reached the server: a repeated
 # create makes a second profile. Connection failures (nothing sent) are retried for every verb.
@@ -150,6 +151,9 @@ class WhatConverts:
     ):
         self.base_url = base_url.rstrip("/")
         self.max_connections = max_connections
+        # A 40-page export must not make a teammate's `list` wait behind it for the pool.
+        self._bulk_size = max(1, max_connections - INTERACTIVE_RESERVE)
+        self._bulk = threading.BoundedSemaphore(self._bulk_size)
         self._timeout = (CONNECT_TIMEOUT, timeout)
 
         adapter = HTTPAdapter(
@@ -233,12 +237,14 @@ class WhatConverts:
     ) -> list[Profile]:
         """Every matching profile, newest first, fetched a full page (250) at a time.
 
-        The first page tells how many there are; the rest are fetched in parallel, as many at
-        once as the connection pool allows. `on_page(done, total)` follows the progress.
+        The first page tells how many there are; the rest are fetched in parallel, leaving
+        `INTERACTIVE_RESERVE` connections of the pool to everyone else's commands, however many
+        exports and finds run at once. `on_page(done, total)` follows the progress.
         """
         def fetch(page: int) -> ProfilePage:
-            return self.list_profiles(account_id, page=page, per_page=MAX_PER_PAGE,
-                                      since=since, until=until)
+            with self._bulk:
+                return self.list_profiles(account_id, page=page, per_page=MAX_PER_PAGE,
+                                          since=since, until=until)
 
         first = fetch(1)
         total = max(first.total_pages, 1)
@@ -246,7 +252,7 @@ class WhatConverts:
         if on_page:
             on_page(1, total)
         if total > 1:
-            with ThreadPoolExecutor(max_workers=self.max_connections,
+            with ThreadPoolExecutor(max_workers=self._bulk_size,
                                     thread_name_prefix="pages") as pool:
                 futures = {pool.submit(fetch, page): page for page in range(2, total + 1)}
                 try:

@@ -33,7 +33,7 @@ from bot.whatconverts import (
     WhatConverts,
     WhatConvertsError,
 )
-from bot.whatconverts.client import CappedRetry, default_retry
+from bot.whatconverts.client import INTERACTIVE_RESERVE, CappedRetry, default_retry
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "tok-SENTINEL-4b7e2"
@@ -866,3 +866,25 @@ def test_no_retry_starts_once_the_time_budget_after_the_first_failure_is_spent()
     assert after_one_failure.first_failure_at is not None
     assert long_ago.is_exhausted()
     assert long_ago.new().first_failure_at == long_ago.first_failure_at
+
+
+def test_bulk_fetches_leave_connections_for_single_commands():
+    with StandIn(token=TOKEN, secret=SECRET, latency=0.1) as api:
+        api.add_account(3001, "Huge & Co", profile_count=5_000)  # 20 pages
+        client = WhatConverts(api.url, TOKEN, SECRET, max_connections=4, retry=fast_retry())
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            exports = [pool.submit(client.all_profiles, 3001) for _ in range(2)]
+            assert [len(export.result()) for export in exports] == [5_000, 5_000]
+        bulk_peak = api.peak_in_flight
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            export = pool.submit(client.all_profiles, 3001)
+            while not api.in_flight:  # the export has begun
+                clock.sleep(0.01)
+            single = client.get_profile(SMITH, 60001)
+            still_exporting = not export.done()
+
+        assert bulk_peak == 4 - INTERACTIVE_RESERVE  # two exports together, 2 connections
+        assert single.profile_id == 60001 and still_exporting
+        assert len([r for r in sent(api, "GET") if "3001" in r.path]) == 60
+        client.close()
