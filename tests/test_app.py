@@ -86,7 +86,8 @@ def test_an_empty_account_says_so(bot):
 def test_a_page_past_the_end_offers_the_last_page(bot):
     message = bot.ask("list 1001 --page 9")
 
-    assert "Page 9 is past the end: there are 3." in text_of(message)
+    assert "page 9, past the last (3)" in text_of(message)
+    assert "Page 9 is past the end: the last page is 3." in text_of(message)
     assert list(page_buttons(message)) == ["◀ Last page (3)"]
 
 
@@ -343,3 +344,18 @@ def test_the_ack_does_not_wait_for_a_slow_api(bot):
     assert ack.status_code == 200
     assert bot.slack.inbox.posted(key) == []  # acknowledged before the answer existed
     assert "page 1 of 3" in text_of(bot.answer(key))
+
+
+def test_a_rename_to_the_name_it_has_changes_nothing(bot):
+    message = bot.ask("rename 1002 60002 Smith & Sons – Storm Damage")
+
+    assert "already called “Smith &amp; Sons – Storm Damage”; nothing changed" in text_of(message)
+    assert [r.method for r in upstream(bot)] == ["GET"]
+    assert bot.slack.inbox.calls("chat.postMessage") == []
+
+
+def test_a_name_longer_than_a_form_can_hold_is_refused_before_any_call(bot):
+    refusal = bot.refusal("create 1002 " + "x" * 3001)
+
+    assert "The NAME has 3,001 characters; it can have at most 3,000." in refusal
+    assert upstream(bot) == []

@@ -133,7 +133,7 @@ def test_a_rename_of_a_missing_profile_is_on_record(bot, database):
 
     [entry] = audit(database, 1002)
     assert (entry.verb, entry.profile_id, entry.outcome, entry.new_name) == (
-        "rename", 99999, "failed: NotFound", "Nobody")
+        "rename", 99999, "failed: not found", "Nobody")
 
 
 def test_users_info_failing_refuses_the_write_without_sending_it(team_bot):

@@ -462,3 +462,23 @@ def test_find_text_that_looks_like_a_mention_is_shown_as_text(bot):
 
     assert "&lt;!channel&gt;" in text_of(message)
     assert "No profile names contain that text." in text_of(message)
+
+
+def test_a_reader_picking_delete_from_a_row_menu_is_told_beside_the_list(team_bot):
+    listed = team_bot.ask("list 1002", user="U0READER")
+
+    _, key = team_bot.choose(menus(listed)["Delete…"], 60001, user="U0READER")
+    refusal = team_bot.answer(key)
+
+    assert ":no_entry:" in text_of(refusal)
+    assert refusal["replace_original"] is False
+    assert writes(team_bot) == []
+
+
+def test_an_export_of_an_account_without_profiles_uploads_nothing(bot):
+    _, key = bot.command("export 1003")
+
+    assert "no matching profiles, so there was nothing to upload" in text_of(bot.answer(key))
+    assert bot.slack.inbox.calls("files.getUploadURLExternal") == []
+    finished = bot.slack.inbox.wait_for_call("chat.update")[-1]
+    assert "has no profiles to export" in finished["text"]

@@ -36,11 +36,20 @@ from bot.commands.parse import (
     UseAccount,
     parse,
 )
-from bot.commands.text import display_name, unquote_name
+from bot.commands.text import NAME_LIMIT, display_name, unquote_name
 from bot.permissions import Decision, Permissions
 from bot.storage import Claim, Store
 from bot.storage.store import Prompt
-from bot.whatconverts import NotFound, Unavailable, WhatConverts, WhatConvertsError
+from bot.whatconverts import (
+    CredentialsRefused,
+    InputRejected,
+    NotFound,
+    QuotaExhausted,
+    RateLimited,
+    Unavailable,
+    WhatConverts,
+    WhatConvertsError,
+)
 from bot.work import Admission, WorkPool
 
 logger = logging.getLogger(__name__)
@@ -174,6 +183,10 @@ class ProfilesCommand:
         if not name:
             ack(response_action="errors", errors={"name": "The name cannot be empty."})
             return
+        if len(name) > NAME_LIMIT:
+            ack(response_action="errors",
+                errors={"name": f"A name can have at most {NAME_LIMIT:,} characters."})
+            return
         ack()
 
         caller = Caller(_slack_id((body.get("user") or {}).get("id")),
@@ -217,7 +230,7 @@ class ProfilesCommand:
     def _answer_command(self, request, caller: Caller, respond: Respond) -> None:
         refusal = self._refusal(request, caller)
         if refusal:
-            _send(respond, dict(response_type="ephemeral", **render.note(refusal)))
+            _tell(respond, refusal)  # a note beside a clicked menu, never in its place
             return
         if isinstance(request, ExportProfiles):
             self._export(request, caller, respond)
@@ -313,6 +326,9 @@ class ProfilesCommand:
         before = None
         try:
             before = self.client.get_profile(request.account, request.profile)
+            if before.profile_name == request.name:
+                return render.note(f"Profile {request.profile} is already called "
+                                   f"{render.quoted(request.name)}; nothing changed.")
             profile = self.client.rename_profile(request.account, request.profile, request.name)
         except WhatConvertsError as error:
             self._record(caller, "rename", _outcome(error), account_id=request.account,
@@ -389,6 +405,10 @@ class ProfilesCommand:
                 progress.finish(f":warning: Export of account {request.account} stopped: "
                                 "nothing was uploaded.")
                 raise
+            if not profiles:
+                progress.finish(f"Account {request.account} has no profiles to export.")
+                return render.note(f"Account {request.account} has no matching profiles, so "
+                                   "there was nothing to upload.")
             self.slack.files_upload_v2(
                 channel=caller.channel, content=_csv(profiles),
                 filename=f"profiles-{request.account}.csv",
@@ -747,10 +767,18 @@ def _request_of(prompt: Prompt) -> _DeleteRequest:
     return _DeleteRequest(prompt.account_id, prompt.profile_id)
 
 
+# What the audit trail says of a failure, in the words `/profiles audit` shows to people.
+_FAILURES = {CredentialsRefused: "failed: API key refused", NotFound: "failed: not found",
+             InputRejected: "failed: refused by WhatConverts",
+             QuotaExhausted: "failed: daily quota spent", RateLimited: "failed: throttled",
+             Unavailable: "failed: WhatConverts unavailable"}
+
+
 def _outcome(error: WhatConvertsError) -> str:
     if isinstance(error, Unavailable) and error.may_have_applied:
         return "unknown (answer lost)"
-    return f"failed: {type(error).__name__}"
+    kind = next((k for k in type(error).__mro__ if k in _FAILURES), None)
+    return _FAILURES[kind] if kind else "failed"
 
 
 def _slack_id(value) -> str:

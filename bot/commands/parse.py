@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from bot.commands.text import decode_command_text, inline_code, unquote_name
+from bot.commands.text import NAME_LIMIT, decode_command_text, inline_code, unquote_name
 
 MAX_PER_PAGE = 250
 FIND_TEXT_LIMIT = 200  # it travels in the paging buttons' values
@@ -189,7 +189,7 @@ def parse(raw_text: str, default_account: int | None = None) -> Command:
 
     closest = difflib.get_close_matches(verb, USAGE, n=1)
     hint = f" Did you mean {inline_code(closest[0])}?" if closest else ""
-    return Help(problem=f"I don't know the command {inline_code(verb)}.{hint}")
+    return Help(problem=f"I don't know the command {inline_code(tokens[0].group())}.{hint}")
 
 
 class _Given:
@@ -284,7 +284,9 @@ def _ids(verb: str, args: list[re.Match], count: int) -> list[int]:
 
 
 def _number(verb: str, label: str, token: str) -> int:
-    if not token.isascii() or not token.isdigit() or len(token) > 18 or int(token) == 0:
+    if token.isascii() and token.isdigit() and len(token) > 18:
+        _fail(verb, f"{label} {inline_code(token)} is too long for a WhatConverts id.")
+    if not token.isascii() or not token.isdigit() or int(token) == 0:
         _fail(verb, f"{label} must be a WhatConverts id (a whole number from 1), "
                     f"not {inline_code(token)}.")
     return int(token)
@@ -297,6 +299,9 @@ def _name(verb: str, text: str, args: list[re.Match], after: int, label: str = "
     name = unquote_name(text[args[after - 1].end():])
     if not name.strip():
         _fail(verb, f"The {label} is empty.")
+    if len(name) > NAME_LIMIT:
+        _fail(verb, f"The {label} has {len(name):,} characters; it can have at most "
+                    f"{NAME_LIMIT:,}.")
     return name
 
 

@@ -1,5 +1,6 @@
 """Block Kit messages, built with slack_sdk.models so that Slack's own code checks the limits."""
 
+import os
 import unicodedata
 from datetime import datetime
 
@@ -22,7 +23,7 @@ from wcwidth import wcwidth
 
 from bot.commands import state
 from bot.commands.parse import EXAMPLES, USAGE, AuditLog, FindProfiles, ListProfiles
-from bot.commands.text import display_name, escape
+from bot.commands.text import NAME_LIMIT, display_name, escape
 from bot.storage.store import Entry, Prompt
 from bot.whatconverts import AccountPage, Profile, ProfilePage
 
@@ -34,7 +35,7 @@ MENU_LIMIT = 100  # options in one select menu
 OPTION_LIMIT = 75  # characters of an option's text
 # Menu labels are plain text, never escaped: these stand in for the characters mrkdwn would read.
 _LOOK_ALIKES = str.maketrans({"<": "‹", ">": "›", "&": "＆"})
-NAME_FORM_LIMIT = 3000  # Slack's most for a text field
+NAME_FORM_LIMIT = NAME_LIMIT
 FENCE = "```"
 
 Message = dict
@@ -70,7 +71,7 @@ def profile_page(request: ListProfiles, page: ProfilePage) -> Message:
     total_pages = max(page.total_pages, 1)
     heading = (
         f"*Account {request.account}* · {_count(page.total_profiles)} · "
-        f"page {request.page} of {total_pages}"
+        f"{_page_of(request.page, total_pages)}"
     )
     filters = _filters(request)
     nav = _nav("profiles.page", request.page, total_pages,
@@ -78,7 +79,7 @@ def profile_page(request: ListProfiles, page: ProfilePage) -> Message:
     return _profiles_message(
         request.account, heading, filters, page.profiles, request.page, total_pages,
         page.total_profiles, nav, "No profiles match." if filters else "No profiles here yet.",
-        f"Account {request.account}: profiles, page {request.page} of {total_pages}",
+        f"Account {request.account}: profiles, {_page_of(request.page, total_pages)}",
     )
 
 
@@ -88,13 +89,13 @@ def found_page(request: FindProfiles, matches: list[Profile]) -> Message:
     start = (request.page - 1) * request.per_page
     count = "1 match" if len(matches) == 1 else f"{len(matches):,} matches"
     heading = (f"*Account {request.account}* · {count} for “{escape(_short(request.text, 100))}”"
-               f" · page {request.page} of {total_pages}")
+               f" · {_page_of(request.page, total_pages)}")
     nav = _nav("profiles.find", request.page, total_pages,
                lambda number: state.find_value(request, number))
     return _profiles_message(
         request.account, heading, "", matches[start:start + request.per_page], request.page,
         total_pages, len(matches), nav, "No profile names contain that text.",
-        f"Account {request.account}: {count}, page {request.page} of {total_pages}",
+        f"Account {request.account}: {count}, {_page_of(request.page, total_pages)}",
     )
 
 
@@ -108,7 +109,7 @@ def _profiles_message(account: int, heading: str, filters: str, profiles: list[P
     if profiles:
         blocks.extend(_section(chunk) for chunk in _table_chunks(profiles))
     elif total and page > total_pages:
-        blocks.append(_section(f"Page {page} is past the end: there are {total_pages}."))
+        blocks.append(_section(_past_the_end(page, total_pages)))
     else:
         blocks.append(_section(empty))
 
@@ -142,19 +143,19 @@ def _option_label(profile: Profile) -> str:
 def accounts_page(page_number: int, page: AccountPage) -> Message:
     total_pages = max(page.total_pages, 1)
     blocks: list[Block] = [_section(
-        f"*Accounts* · {page.total_accounts:,} · page {page_number} of {total_pages}")]
+        f"*Accounts* · {page.total_accounts:,} · {_page_of(page_number, total_pages)}")]
     if page.accounts:
         rows = [[str(a.account_id), _cell(display_name(a.account_name)), str(len(a.profiles))]
                 for a in page.accounts]
         blocks.extend(_section(chunk) for chunk in _chunks(["ID", "Name", "Profiles"], rows))
     elif page_number > total_pages:
-        blocks.append(_section(f"Page {page_number} is past the end: there are {total_pages}."))
+        blocks.append(_section(_past_the_end(page_number, total_pages)))
     else:
         blocks.append(_section("No accounts yet."))
     nav = _nav("profiles.accounts", page_number, total_pages, state.accounts_value)
     if nav:
         blocks.append(ActionsBlock(block_id="profiles.nav", elements=nav))
-    return message(f"Accounts, page {page_number} of {total_pages}", blocks)
+    return message(f"Accounts, {_page_of(page_number, total_pages)}", blocks)
 
 
 def name_form(callback_id: str, metadata: str, account: int, profile: int | None = None,
@@ -271,7 +272,7 @@ def audit_log(request: AuditLog, entries: list[Entry], total: int) -> Message:
     scope = f"account {request.account}" if request.account else "all accounts"
     blocks: list[Block] = [_section(
         f"*Audit trail, {scope}* · {_plural(total, 'entry', 'entries')} · "
-        f"page {request.page} of {total_pages}")]
+        f"{_page_of(request.page, total_pages)}")]
 
     if entries:
         rows = [[e.at.strftime("%Y-%m-%d %H:%M"), e.user_id, e.verb, e.account_id or "",
@@ -280,20 +281,37 @@ def audit_log(request: AuditLog, entries: list[Entry], total: int) -> Message:
         blocks.extend(_section(chunk) for chunk in _chunks(headers, rows))
     else:
         blocks.append(_section("Nothing on record yet." if request.page == 1
-                               else f"Page {request.page} is past the end."))
+                               else _past_the_end(request.page, total_pages)))
 
     buttons = _nav("profiles.audit", request.page, total_pages,
                    lambda number: state.audit_value(request, number))
     if buttons:
         blocks.append(ActionsBlock(block_id="profiles.audit.nav", elements=buttons))
-    return message(f"Audit trail, {scope}, page {request.page} of {total_pages}", blocks)
+    return message(f"Audit trail, {scope}, {_page_of(request.page, total_pages)}", blocks)
 
 
 def _names(entry: Entry) -> str:
     if entry.old_name is not None and entry.new_name is not None:
-        return _cell(entry.old_name, 20) + " → " + _cell(entry.new_name, 20)
+        old, new = _differing(entry.old_name, entry.new_name)
+        return _cell(old, 20) + " → " + _cell(new, 20)
     name = entry.new_name if entry.new_name is not None else entry.old_name
     return _cell(name, 40) if name is not None else ""
+
+
+def _differing(old: str, new: str) -> tuple[str, str]:
+    """Two names without the start they share, so a short cell still shows what changed."""
+    shared = len(os.path.commonprefix([old, new]))
+    if shared <= 8 or old == new:
+        return old, new
+    start = old.rfind(" ", 0, shared - 1) + 1  # keep the shared word the change is in
+    if start <= 1:
+        start = shared - 4
+    return "…" + old[start:], "…" + new[start:]
+
+
+def quoted(name: str) -> str:
+    """A name from a user or the API inside a sentence: shortened, escaped, in quotes."""
+    return "“" + escape(_short(display_name(name), 200)) + "”"
 
 
 def prompt_name(prompt: Prompt) -> str:
@@ -305,6 +323,16 @@ def prompt_name(prompt: Prompt) -> str:
 
 def _section(text: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=text))
+
+
+def _page_of(page: int, total_pages: int) -> str:
+    if page > total_pages:
+        return f"page {page}, past the last ({total_pages})"
+    return f"page {page} of {total_pages}"
+
+
+def _past_the_end(page: int, total_pages: int) -> str:
+    return f"Page {page} is past the end: the last page is {total_pages}."
 
 
 def _count(total: int) -> str:

@@ -6,6 +6,7 @@ import html
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 _QUOTE_CHARS = "\"'"
 PLACEHOLDER = "(no name)"
+NAME_LIMIT = 3000  # characters of a profile name, typed or in a form (a form field's most)
 CODE_LIMIT = 100  # characters of user text quoted back; more would not fit a message
 
 

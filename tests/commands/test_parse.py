@@ -644,3 +644,12 @@ def test_find_text_with_an_option_is_refused_unless_quoted_and_other_text_is_sea
     else:
         assert parse(f"find 1001 {sent}") == FindProfiles(1001, needle)
     assert parse(f'find 1001 "{sent}"') == FindProfiles(1001, needle)
+
+
+def test_an_id_too_long_for_whatconverts_says_so():
+    with pytest.raises(ParseError, match="is too long for a WhatConverts id"):
+        parse("list 99999999999999999999")
+
+
+def test_an_unknown_verb_is_quoted_as_typed():
+    assert "`LSIT`" in parse("LSIT 1001").problem

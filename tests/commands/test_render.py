@@ -13,9 +13,9 @@ from slack_sdk.models.views import View
 from wcwidth import wcswidth
 
 from bot.commands import render, state
-from bot.commands.parse import FindProfiles, ListProfiles
+from bot.commands.parse import AuditLog, FindProfiles, ListProfiles
 from bot.commands.text import PLACEHOLDER, escape
-from bot.storage.store import Prompt
+from bot.storage.store import Entry, Prompt
 from bot.whatconverts import Account, AccountPage, Profile, ProfilePage
 from tests.helpers import assert_valid_message, buttons, live_mentions, page_buttons
 
@@ -335,3 +335,20 @@ def test_accounts_pages_for_any_names_are_valid_inert_messages(accounts, page, t
 
     assert_valid_message(message)
     assert live_mentions(shown(message)) == []
+
+
+def test_an_audit_rename_of_names_that_share_a_start_shows_what_changed():
+    entry = Entry(datetime(2026, 12, 3, tzinfo=UTC), "U0PAT", "C0OPS", "rename", 1002, 60003,
+                  "Smith & Sons – Google LSA", "Smith & Sons – Google Ads", "ok")
+
+    text = json.dumps(render.audit_log(AuditLog(1002), [entry], 1), ensure_ascii=False)
+
+    assert "…Google LSA → …Google Ads" in text
+
+
+def test_a_page_past_the_last_says_so_in_its_heading():
+    page = ProfilePage(page_number=9, total_pages=3, total_profiles=60, profiles=[])
+
+    text = json.dumps(render.profile_page(ListProfiles(1001, page=9), page))
+
+    assert "page 9, past the last (3)" in text and "of 3" not in text
