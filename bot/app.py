@@ -11,7 +11,6 @@ import threading
 from dataclasses import dataclass
 
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
@@ -19,6 +18,7 @@ from bot import logs
 from bot.commands.listeners import ProfilesCommand
 from bot.config import Settings, SettingsError, load_settings, require_http
 from bot.permissions import Permissions
+from bot.slack_http import FormSafeRequestHandler
 from bot.storage import Store, database_url
 from bot.whatconverts import WhatConverts
 from bot.work import WorkPool
@@ -140,7 +140,7 @@ def create_wsgi_app(**overrides):
     _running.append(bot)
     logger.info("ready: WhatConverts at %s, %d workers, upstream cap %d",
                 settings.whatconverts_api_url, settings.workers, settings.upstream_concurrency)
-    return health_routes(bot, SlackRequestHandler(bot.app))
+    return health_routes(bot, FormSafeRequestHandler(bot.app))
 
 
 def stop_all() -> None:

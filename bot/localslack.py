@@ -193,12 +193,13 @@ class LocalSlack:
         self.session.close()
 
     def command(self, text: str, user: str = "U0DEMO", channel: str = "C0DEMO",
-                timeout: float = 10.0) -> tuple[requests.Response, str]:
+                timeout: float = 10.0, channel_name: str = "local"
+                ) -> tuple[requests.Response, str]:
         """Post `/profiles text`; answers the HTTP response (the ack) and the response_url key."""
         key, url = self.inbox.new_url()
         form = {
             "token": "legacy-verification-token", "team_id": self.team, "team_domain": "local",
-            "channel_id": channel, "channel_name": "local", "user_id": user,
+            "channel_id": channel, "channel_name": channel_name, "user_id": user,
             "user_name": user.lower(), "command": "/profiles", "text": _as_slack_sends(text),
             "api_app_id": "A0LOCAL", "is_enterprise_install": "false", "response_url": url,
             "trigger_id": f"{time.time():.0f}.local",

@@ -359,3 +359,12 @@ def test_a_name_longer_than_a_form_can_hold_is_refused_before_any_call(bot):
 
     assert "The NAME has 3,001 characters; it can have at most 3,000." in refusal
     assert upstream(bot) == []
+
+
+@pytest.mark.parametrize("text, channel_name", [
+    ("find 1002 payload", "ops"), ("list 1002", "payload-team")])
+def test_a_command_with_the_word_payload_in_it_is_still_answered(bot, text, channel_name):
+    ack, key = bot.slack.command(text, user="U0PAT", channel_name=channel_name)
+
+    assert ack.status_code == 200
+    assert "Account 1002" in text_of(bot.answer(key))
