@@ -58,18 +58,16 @@ class Permissions:
         allowed = self.channel_accounts.get(channel)
         if allowed is None or account in allowed:
             return ALLOWED
-        listed = ", ".join(str(a) for a in sorted(allowed))
-        return Decision(False, f"This channel works only with account {listed}.")
+        return Decision(False, f"This channel works only with account {_listed(allowed)}.")
 
     def may_see_every_account(self, channel: str, verb: str) -> Decision:
         """`accounts` and an `audit` of every account: not in a channel limited to some."""
         allowed = self.channel_accounts.get(channel)
         if allowed is None:
             return ALLOWED
-        listed = ", ".join(str(a) for a in sorted(allowed))
         example = f" Try `/profiles audit {min(allowed)}`." if verb == "audit" else ""
-        return Decision(False, f"This channel works only with account {listed}, so it does not "
-                               f"show the others.{example}")
+        return Decision(False, f"This channel works only with account {_listed(allowed)}, so it "
+                               f"does not show the others.{example}")
 
     def _is_guest(self, user: str) -> bool | None:
         """True for restricted and ultra-restricted users; None when Slack could not say."""
@@ -85,3 +83,7 @@ class Permissions:
         with self._lock:
             self._guests[user] = guest
         return guest
+
+
+def _listed(accounts: set[int]) -> str:
+    return ", ".join(str(account) for account in sorted(accounts))

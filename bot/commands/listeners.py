@@ -554,12 +554,9 @@ class ProfilesCommand:
         """The DELETE went out and its answer did not come back: a read tells what happened."""
         try:
             self.client.get_profile(prompt.account_id, prompt.profile_id)
-        except NotFound as error:
-            if error.what == "profile":
+        except WhatConvertsError as error:
+            if isinstance(error, NotFound) and error.what == "profile":
                 return self._deleted(prompt, caller)
-            self._settle(prompt, caller, "failed", lost)
-            raise lost from None
-        except WhatConvertsError:
             self._settle(prompt, caller, "failed", lost)
             raise lost from None
 

@@ -1,12 +1,25 @@
 """Reads and writes of the bot's own records. Every multi-process guarantee lives here."""
 
 import enum
+import functools
 import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, create_engine, delete, func, or_, select, update
+from alembic.script import ScriptDirectory
+from sqlalchemy import (
+    and_,
+    column,
+    create_engine,
+    delete,
+    func,
+    inspect,
+    or_,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -82,11 +95,6 @@ class Store:
     def is_migrated(self) -> bool:
         """The readiness check: raises when the database cannot be reached; answers False when
         its schema is older than this code's migrations (or has none)."""
-        from alembic.script import ScriptDirectory
-        from sqlalchemy import column, inspect, table
-
-        from bot.storage.migrate import MIGRATIONS  # which imports this module
-
         # Alembic's own version table, read directly: its MigrationContext says the same but logs
         # two lines each time, and load balancers poll /readyz every few seconds.
         with self.engine.connect() as connection:
@@ -94,11 +102,10 @@ class Store:
                 return False
             versions = table("alembic_version", column("version_num"))
             applied = set(connection.scalars(select(versions.c.version_num)))
-        script = ScriptDirectory(str(MIGRATIONS))
-        known = {revision.revision for revision in script.walk_revisions()}
+        known, heads = _migration_revisions()
         # A revision this code does not know is a newer release's, which migrated first: the
         # schema is ahead, and an older process still serving during the deploy is ready.
-        behind = (applied & known) - set(script.get_heads())
+        behind = (applied & known) - heads
         return bool(applied) and not behind
 
     # Delete prompts
@@ -220,6 +227,16 @@ class Store:
             return session.execute(
                 delete(ChannelBinding).where(ChannelBinding.channel == channel)
             ).rowcount == 1
+
+
+@functools.cache
+def _migration_revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """Every revision this code's migrations know, and their heads: read from disk once."""
+    from bot.storage.migrate import MIGRATIONS  # migrate imports this module
+
+    script = ScriptDirectory(str(MIGRATIONS))
+    known = frozenset(revision.revision for revision in script.walk_revisions())
+    return known, frozenset(script.get_heads())
 
 
 def _now() -> datetime:
